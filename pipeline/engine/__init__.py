@@ -1,0 +1,1 @@
+"""What a run computes (ENGINE.md): the six steps, the allocators and the verifier."""
