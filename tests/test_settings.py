@@ -53,5 +53,5 @@ def test_registry_from_json_setting_and_file(monkeypatch, tmp_path):
 
 def test_registry_errors_name_the_source(monkeypatch):
     monkeypatch.setenv("POWERFILL_TENANTS", '{"tenants": {"a": {"database_url": "x", "api_key_sha256": ["nothex"]}}}')
-    with pytest.raises(ValueError, match="POWERFILL_TENANTS.*api_key_sha256"):
+    with pytest.raises(ValueError, match="(?s)POWERFILL_TENANTS.*api_key_sha256"):
         load_registry(Settings())
