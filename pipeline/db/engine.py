@@ -1,8 +1,9 @@
 """One SQLAlchemy engine per database URL, cached for the life of the process.
 
 Functions instances are reused across invocations, so the pool is too. SQLite gets WAL and foreign
-keys on every connection; SQL Server URLs asking for a managed identity get an Entra token instead
-of a password (azure-identity), refreshed on every new connection.
+keys on every connection; SQL Server and PostgreSQL URLs asking for a managed identity
+(`Authentication=ActiveDirectoryMsi`, optional `ClientId=`) get an Entra token instead of a
+password (azure-identity), fetched for every new connection.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ _lock = threading.Lock()
 # msodbcsql's connection attribute for an access token (SQL_COPT_SS_ACCESS_TOKEN).
 SQL_COPT_SS_ACCESS_TOKEN = 1256
 AZURE_SQL_SCOPE = "https://database.windows.net/.default"
+AZURE_POSTGRES_SCOPE = "https://ossrdbms-aad.database.windows.net/.default"
 MANAGED_IDENTITY_AUTH = "ActiveDirectoryMsi"
 
 
@@ -54,7 +56,7 @@ def _create(url: str) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        return _postgresql_engine(parsed)
     raise ValueError(f"unsupported database URL scheme {parsed.drivername!r} (use sqlite, postgresql or mssql+pyodbc)")
 
 
@@ -99,12 +101,39 @@ def _mssql_engine(url: URL) -> Engine:
     if use_identity:
 
         @event.listens_for(engine, "do_connect")
-        def _provide_token(_dialect, _conn_rec, _cargs, cparams):  # noqa: ANN001
+        def _provide_token(_dialect, _conn_rec, cargs, cparams):  # noqa: ANN001
+            # With no user in the URL the pyodbc dialect adds Trusted_Connection=Yes (integrated
+            # auth), which the driver refuses together with an access token.
+            cargs[0] = _without_trusted_connection(cargs[0])
             cparams.setdefault("attrs_before", {})[SQL_COPT_SS_ACCESS_TOKEN] = access_token_struct(
                 fetch_sql_token(client_id or _default_client_id())
             )
 
     return engine
+
+
+def _postgresql_engine(url: URL) -> Engine:
+    query = dict(url.query)
+    use_identity = query.get("Authentication") == MANAGED_IDENTITY_AUTH and not url.password
+    client_id = None
+    if use_identity:
+        # Same convention as SQL Server; libpq knows neither keyword, so they leave the URL.
+        query.pop("Authentication")
+        client_id = query.pop("ClientId", None)
+        url = url.set(query=query)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    if use_identity:
+
+        @event.listens_for(engine, "do_connect")
+        def _provide_token(_dialect, _conn_rec, _cargs, cparams):  # noqa: ANN001
+            # Azure Database for PostgreSQL takes the Entra token as the password.
+            cparams["password"] = fetch_sql_token(client_id or _default_client_id(), scope=AZURE_POSTGRES_SCOPE)
+
+    return engine
+
+
+def _without_trusted_connection(odbc: str) -> str:
+    return ";".join(part for part in odbc.split(";") if part.strip().lower() != "trusted_connection=yes")
 
 
 def _default_client_id() -> str | None:
@@ -113,12 +142,13 @@ def _default_client_id() -> str | None:
     return get_settings().sql_client_id or None
 
 
-def fetch_sql_token(client_id: str | None) -> str:
-    """An Entra access token for Azure SQL from the managed identity (or the developer's login)."""
+def fetch_sql_token(client_id: str | None, scope: str = AZURE_SQL_SCOPE) -> str:
+    """An Entra access token for Azure SQL (or, by scope, Azure PostgreSQL) from the managed
+    identity (or the developer's login)."""
     from azure.identity import DefaultAzureCredential
 
     credential = DefaultAzureCredential(managed_identity_client_id=client_id)
-    return credential.get_token(AZURE_SQL_SCOPE).token
+    return credential.get_token(scope).token
 
 
 def access_token_struct(token: str) -> bytes:
