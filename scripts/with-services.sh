@@ -38,8 +38,8 @@ done
 log() { echo "with-services: $*" >&2; }
 
 workdir=""
-pg_data=""
 azurite_pid=""
+azurite_port=""
 
 # Runs a PostgreSQL binary as the `postgres` user when we are root (initdb and postgres refuse
 # to run as root), as ourselves otherwise.
@@ -52,25 +52,53 @@ as_pg() {
     fi
 }
 
+# stop_services DIR: stops the Azurite and PostgreSQL started in DIR (if running) and removes DIR.
+stop_services() {
+    local dir=$1 pid
+    pid=$(cat "$dir/azurite.pid" 2>/dev/null || true)
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        wait_for_exit "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
+    fi
+    if [[ -f "$dir/pg/postmaster.pid" ]]; then
+        # Fast shutdown: roll back open transactions, disconnect clients, stop. Fall back to
+        # killing the postmaster if it does not stop in time.
+        if ! as_pg "$PG_BIN/pg_ctl" -D "$dir/pg" -m fast -w -t 20 stop >/dev/null 2>&1; then
+            pid=$(head -n1 "$dir/pg/postmaster.pid" 2>/dev/null || true)
+            [[ -z "$pid" ]] || kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    rm -rf "$dir"
+}
+
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    if [[ -n "$azurite_pid" ]] && kill -0 "$azurite_pid" 2>/dev/null; then
-        kill -TERM "$azurite_pid" 2>/dev/null || true
-        wait_for_exit "$azurite_pid" 10 || kill -KILL "$azurite_pid" 2>/dev/null || true
-    fi
-    if [[ -n "$pg_data" && -f "$pg_data/postmaster.pid" ]]; then
-        # Fast shutdown: roll back open transactions, disconnect clients, stop. Fall back to
-        # killing the postmaster if it does not stop in time.
-        if ! as_pg "$PG_BIN/pg_ctl" -D "$pg_data" -m fast -w -t 20 stop >/dev/null 2>&1; then
-            local pm_pid
-            pm_pid=$(head -n1 "$pg_data/postmaster.pid" 2>/dev/null || true)
-            [[ -n "$pm_pid" ]] && kill -KILL "$pm_pid" 2>/dev/null || true
-        fi
-    fi
-    [[ -n "$workdir" ]] && rm -rf "$workdir"
+    [[ -z "$workdir" ]] || stop_services "$workdir"
     exit "$rc"
 }
+
+# process_alive PID: running, and not a zombie waiting for its parent to reap it.
+process_alive() {
+    kill -0 "$1" 2>/dev/null || return 1
+    local state
+    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)
+    [[ "$state" != Z ]]
+}
+
+# A run killed with SIGKILL cannot clean up after itself; the next run does it instead.
+sweep_stale_runs() {
+    local dir owner
+    for dir in "${POWERFILL_SERVICES_TMP:-/tmp}"/powerfill-services.*; do
+        [[ -f "$dir/owner.pid" ]] || continue
+        owner=$(cat "$dir/owner.pid" 2>/dev/null || true)
+        if [[ -n "$owner" ]] && ! process_alive "$owner"; then
+            log "cleaning up after an earlier run that was killed ($dir)"
+            stop_services "$dir"
+        fi
+    done
+}
+
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -97,8 +125,10 @@ port_open() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+sweep_stale_runs
 workdir=$(mktemp -d "${POWERFILL_SERVICES_TMP:-/tmp}/powerfill-services.XXXXXX")
 chmod 755 "$workdir"
+echo $$ >"$workdir/owner.pid"
 
 start_postgres() {
     [[ -x "$PG_BIN/initdb" ]] || { log "no PostgreSQL binaries in $PG_BIN (run scripts/ensure-system-packages.sh postgres)"; exit 1; }
@@ -109,7 +139,7 @@ start_postgres() {
             useradd --system --user-group --no-create-home --shell /usr/sbin/nologin postgres
         fi
     fi
-    pg_data="$workdir/pg"
+    local pg_data="$workdir/pg"
     mkdir -p "$pg_data"
     [[ $(id -u) -ne 0 ]] || chown postgres: "$pg_data"
     chmod 700 "$pg_data"
@@ -135,18 +165,22 @@ start_postgres() {
     log "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 }
 
-start_azurite() {
+# Azurite starts in two halves so that it boots while initdb runs.
+launch_azurite() {
     [[ -x "$AZURITE_QUEUE" ]] || { log "no $AZURITE_QUEUE (run npm ci in $ROOT)"; exit 1; }
-    local port
-    port=$(free_port)
+    azurite_port=$(free_port)
     mkdir -p "$workdir/azurite"
     # --skipApiVersionCheck: the current SDK speaks a newer API version than Azurite accepts.
     # In memory, so no --location; run it from the temp dir so any stray file lands there.
     (cd "$workdir/azurite" && exec "$AZURITE_QUEUE" --skipApiVersionCheck --inMemoryPersistence \
-        --disableTelemetry --silent --queueHost 127.0.0.1 --queuePort "$port") \
+        --disableTelemetry --silent --queueHost 127.0.0.1 --queuePort "$azurite_port") \
         >"$workdir/azurite.log" 2>&1 &
     azurite_pid=$!
-    local deadline=$((SECONDS + START_TIMEOUT))
+    echo "$azurite_pid" >"$workdir/azurite.pid"
+}
+
+await_azurite() {
+    local port=$azurite_port deadline=$((SECONDS + START_TIMEOUT))
     until port_open "$port"; do
         if ! kill -0 "$azurite_pid" 2>/dev/null; then
             cat "$workdir/azurite.log" >&2
@@ -161,8 +195,9 @@ start_azurite() {
     log "Azurite queue service on 127.0.0.1:$port"
 }
 
+[[ $want_azurite -eq 0 ]] || launch_azurite
 [[ $want_pg -eq 0 ]] || start_postgres
-[[ $want_azurite -eq 0 ]] || start_azurite
+[[ $want_azurite -eq 0 ]] || await_azurite
 
 # Run the command as a child (not exec) so the traps above still clean up after it.
 set +e
