@@ -1,0 +1,31 @@
+"""The Azure Functions entry point: builds the app and registers the blueprints. Nothing else.
+
+Blueprints (pipeline/functions/, adapters only), registered in this order:
+  runs_http       POST /powerfill/run, GET /powerfill/runs, GET /powerfill/runs/{id}, POST .../cancel
+  runs_queue      the run worker (queue %POWERFILL_RUNS_QUEUE%) and its poison queue
+  timer           the reconcile sweep (%POWERFILL_TIMER_SCHEDULE%)
+  schedules_http  GET|PUT /powerfill/schedules
+  status_http     GET /powerfill/status
+  reports_http    GET /powerfill/runs/{id}/{report}      (H6; registered when the module exists)
+  inputs_http     GET|PUT /powerfill/inputs/{kind}       (H6; registered when the module exists)
+  openapi_http    GET /powerfill/openapi.json            (H6; registered when the module exists)
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+import azure.functions as func
+
+from pipeline import telemetry
+
+BLUEPRINTS = ("runs_http", "runs_queue", "timer", "schedules_http", "status_http")
+OPTIONAL_BLUEPRINTS = ("reports_http", "inputs_http", "openapi_http")
+
+telemetry.configure()
+
+# HTTP auth is the tenant API key, checked by pipeline.api.http_endpoint, so no function keys.
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+for _name in BLUEPRINTS + tuple(n for n in OPTIONAL_BLUEPRINTS if importlib.util.find_spec(f"pipeline.functions.{n}")):
+    app.register_functions(importlib.import_module(f"pipeline.functions.{_name}").bp)
