@@ -319,6 +319,23 @@ trade_base = Table(
     Column("fill_status", String(16)),
 )
 
+loan_scope = Table(
+    # Written by candidate_builder: the loan facts later steps need (scope, pin, pool, why no
+    # candidate), so allocation and pool_guide read outputs, not inputs (docs/engine.md).
+    "pfill_loan_scope", metadata,
+    RunId(), Id("loan_id", primary_key=True), TenantOf(),
+    Column("scope", String(16), nullable=False),  # Closed / Locked / Pinned / OutOfScope
+    Amount("loan_amount", nullable=False),
+    Rate("note_rate", nullable=False),
+    Column("available_date", Date),
+    Name("current_pool_name"),
+    Id("current_pool_trade_id"),
+    Column("pool_locked", Boolean, nullable=False),
+    Column("candidate_count", Integer, nullable=False),
+    Column("fail_reason", String(32)),  # furthest-failed test when in scope without a candidate
+    Id("fail_trade_id"),
+)
+
 candidates = Table(
     "pfill_loan2trade_candy_level_01", metadata,
     RunId(), Id("loan_id", primary_key=True), Id("trade_id", primary_key=True), TenantOf(),
@@ -356,7 +373,6 @@ kickout_guide = Table(
     Column("reason", String(32), nullable=False),
     Column("detail", UnicodeText),
     Id("best_trade_id"),
-    Column("post_ue_action", String(16)),
 )
 
 cblock_guide = Table(
@@ -426,6 +442,7 @@ syn_guide = Table(
     Amount("loan_amount", nullable=False),
     Value("value", nullable=False),
     Column("in_tradable_fill", Boolean, nullable=False),
+    Column("post_ue_action", String(16)),  # Synthetic when in a tradable fill (ue owns it, not kickouts)
 )
 
 syn_trade_base = Table(
@@ -441,6 +458,7 @@ syn_trade_base = Table(
     Column("loan_count", Integer, nullable=False),
     Amount("total_amount", nullable=False),
     Amount("tradable_amount", nullable=False),
+    Amount("filled_amount", nullable=False),
     Column("tradable_count", Integer, nullable=False),
     Value("weighted_price"),
 )
@@ -457,7 +475,7 @@ powerfill_log = Table(
 # Output tables in step order; BR-9 clears USER_FACING_OUTPUTS of a Failed/Cancelled run and keeps
 # the synthetic tables, the log and the cash market map for forensics.
 OUTPUT_TABLES: tuple[Table, ...] = (
-    bx_cash_grid, trade_base, candidates, powerfill_guide, kickout_guide, cblock_guide,
+    bx_cash_grid, trade_base, loan_scope, candidates, powerfill_guide, kickout_guide, cblock_guide,
     trade_cblock_base, cash_market_map, pool_guide, syn_guide_all_rank, syn_guide, syn_trade_base,
     powerfill_log,
 )

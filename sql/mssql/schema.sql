@@ -160,7 +160,6 @@ CREATE TABLE pfill_kickout_guide_01 (
 	reason VARCHAR(32) NOT NULL, 
 	detail NTEXT NULL, 
 	best_trade_id VARCHAR(64) NULL, 
-	post_ue_action VARCHAR(16) NULL, 
 	CONSTRAINT pk_pfill_kickout_guide_01 PRIMARY KEY (run_id, loan_id)
 );
 
@@ -180,6 +179,23 @@ CREATE TABLE pfill_loan2trade_candy_level_01 (
 	objective_value NUMERIC(18, 2) NOT NULL, 
 	candidate_rank INTEGER NOT NULL, 
 	CONSTRAINT pk_pfill_loan2trade_candy_level_01 PRIMARY KEY (run_id, loan_id, trade_id)
+);
+
+CREATE TABLE pfill_loan_scope (
+	run_id VARCHAR(36) NOT NULL, 
+	loan_id VARCHAR(64) NOT NULL, 
+	tenant_id VARCHAR(64) NOT NULL, 
+	scope VARCHAR(16) NOT NULL, 
+	loan_amount NUMERIC(18, 2) NOT NULL, 
+	note_rate NUMERIC(18, 6) NOT NULL, 
+	available_date DATETIME NULL, 
+	current_pool_name VARCHAR(128) NULL, 
+	current_pool_trade_id VARCHAR(64) NULL, 
+	pool_locked BIT NOT NULL, 
+	candidate_count INTEGER NOT NULL, 
+	fail_reason VARCHAR(32) NULL, 
+	fail_trade_id VARCHAR(64) NULL, 
+	CONSTRAINT pk_pfill_loan_scope PRIMARY KEY (run_id, loan_id)
 );
 
 CREATE TABLE pfill_pool_guide (
@@ -279,6 +295,7 @@ CREATE TABLE pfill_syn_powerfill_guide (
 	loan_amount NUMERIC(18, 2) NOT NULL, 
 	value NUMERIC(20, 8) NOT NULL, 
 	in_tradable_fill BIT NOT NULL, 
+	post_ue_action VARCHAR(16) NULL, 
 	CONSTRAINT pk_pfill_syn_powerfill_guide PRIMARY KEY (run_id, loan_id)
 );
 
@@ -317,6 +334,7 @@ CREATE TABLE pfill_syn_trade_base (
 	loan_count INTEGER NOT NULL, 
 	total_amount NUMERIC(18, 2) NOT NULL, 
 	tradable_amount NUMERIC(18, 2) NOT NULL, 
+	filled_amount NUMERIC(18, 2) NOT NULL, 
 	tradable_count INTEGER NOT NULL, 
 	weighted_price NUMERIC(20, 8) NULL, 
 	CONSTRAINT pk_pfill_syn_trade_base PRIMARY KEY (run_id, syn_trade_id)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 08:18:49.809857
+Create Date: 2026-11-27 08:22:48.435515
 """
 from alembic import op
 import sqlalchemy as sa
@@ -162,7 +162,6 @@ def upgrade() -> None:
     sa.Column('reason', sa.String(length=32), nullable=False),
     sa.Column('detail', sa.UnicodeText(), nullable=True),
     sa.Column('best_trade_id', sa.String(length=64), nullable=True),
-    sa.Column('post_ue_action', sa.String(length=16), nullable=True),
     sa.PrimaryKeyConstraint('run_id', 'loan_id', name=op.f('pk_pfill_kickout_guide_01'))
     )
     op.create_table('pfill_loan2trade_candy_level_01',
@@ -181,6 +180,22 @@ def upgrade() -> None:
     sa.Column('objective_value', sa.Numeric(precision=18, scale=2), nullable=False),
     sa.Column('candidate_rank', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('run_id', 'loan_id', 'trade_id', name=op.f('pk_pfill_loan2trade_candy_level_01'))
+    )
+    op.create_table('pfill_loan_scope',
+    sa.Column('run_id', sa.String(length=36), nullable=False),
+    sa.Column('loan_id', sa.String(length=64), nullable=False),
+    sa.Column('tenant_id', sa.String(length=64), nullable=False),
+    sa.Column('scope', sa.String(length=16), nullable=False),
+    sa.Column('loan_amount', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('note_rate', sa.Numeric(precision=18, scale=6), nullable=False),
+    sa.Column('available_date', sa.Date(), nullable=True),
+    sa.Column('current_pool_name', sa.String(length=128), nullable=True),
+    sa.Column('current_pool_trade_id', sa.String(length=64), nullable=True),
+    sa.Column('pool_locked', sa.Boolean(), nullable=False),
+    sa.Column('candidate_count', sa.Integer(), nullable=False),
+    sa.Column('fail_reason', sa.String(length=32), nullable=True),
+    sa.Column('fail_trade_id', sa.String(length=64), nullable=True),
+    sa.PrimaryKeyConstraint('run_id', 'loan_id', name=op.f('pk_pfill_loan_scope'))
     )
     op.create_table('pfill_pool_guide',
     sa.Column('run_id', sa.String(length=36), nullable=False),
@@ -273,6 +288,7 @@ def upgrade() -> None:
     sa.Column('loan_amount', sa.Numeric(precision=18, scale=2), nullable=False),
     sa.Column('value', sa.Numeric(precision=20, scale=8), nullable=False),
     sa.Column('in_tradable_fill', sa.Boolean(), nullable=False),
+    sa.Column('post_ue_action', sa.String(length=16), nullable=True),
     sa.PrimaryKeyConstraint('run_id', 'loan_id', name=op.f('pk_pfill_syn_powerfill_guide'))
     )
     op.create_table('pfill_syn_powerfill_guide_all_rank',
@@ -309,6 +325,7 @@ def upgrade() -> None:
     sa.Column('loan_count', sa.Integer(), nullable=False),
     sa.Column('total_amount', sa.Numeric(precision=18, scale=2), nullable=False),
     sa.Column('tradable_amount', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('filled_amount', sa.Numeric(precision=18, scale=2), nullable=False),
     sa.Column('tradable_count', sa.Integer(), nullable=False),
     sa.Column('weighted_price', sa.Numeric(precision=20, scale=8), nullable=True),
     sa.PrimaryKeyConstraint('run_id', 'syn_trade_id', name=op.f('pk_pfill_syn_trade_base'))
@@ -407,6 +424,7 @@ def downgrade() -> None:
     op.drop_table('pfill_powerfill_log')
     op.drop_table('pfill_powerfill_guide')
     op.drop_table('pfill_pool_guide')
+    op.drop_table('pfill_loan_scope')
     op.drop_table('pfill_loan2trade_candy_level_01')
     op.drop_table('pfill_kickout_guide_01')
     op.drop_table('pfill_cblock_guide')

@@ -1,0 +1,265 @@
+"""Who takes part in a run (ENGINE.md §4): in-scope loans, pinned loans, trade windows, in-scope
+trades, and the constraint rules that decide a loan's constraint at an instrument.
+
+The eligibility tests themselves (product … constraint rules) are applied pair-wise by the
+candidate builder (`pipeline.engine.steps.candidate_builder`) and, for synthetic options, by the
+UE step; both use `TESTS` for the order that names a kickout reason and `constraint_index` for
+the last test.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+
+import numpy as np
+from sqlalchemy import Date, Integer, Numeric
+
+from pipeline.db import schema as S
+from pipeline.engine.book import Book, Constraint, Instrument, Rule, Trade
+from pipeline.engine.exact import MICRO, scaled, tolerance_cents
+from pipeline.engine.options import RunOptions, Scope
+
+# The §4 tests in order; a loan's kickout names the one it failed furthest down this list.
+# Index 3 is SERVICING for TBA/SPEC trades and GRID_RANGE for CASH; TBA/SPEC pass PRICE_FLOOR.
+TESTS = ("PRODUCT", "LOAN_AMOUNT", "SETTLE_DATE", "SERVICING", "PRICE_FLOOR", "CONSTRAINT_RULES")
+PASSED = len(TESTS)
+
+
+def test_name(stage: int, instrument_type: str) -> str:
+    if stage == 3 and instrument_type == "CASH":
+        return "GRID_RANGE"
+    return TESTS[stage]
+
+
+class Scoped:
+    """Loan scope labels written to pfill_loan_scope."""
+
+    CLOSED = "Closed"
+    LOCKED = "Locked"
+    PINNED = "Pinned"
+    OUT = "OutOfScope"
+
+
+@dataclass
+class LoanScope:
+    """Per loan (index of `book.loans`): its scope label, or None for loans no step reports
+    (inactive stage, or active but neither in scope, pinned nor pooled)."""
+
+    label: list[str | None]
+    pool_trade: list[str | None]  # the trade of the loan's current pool
+    pool_locked: np.ndarray        # bool
+
+    @property
+    def in_scope(self) -> np.ndarray:
+        return np.array([lab in (Scoped.CLOSED, Scoped.LOCKED) for lab in self.label], dtype=bool)
+
+
+def loan_scope(book: Book, options: RunOptions) -> LoanScope:
+    loans = book.loans
+    if options.min_status not in book.stages:
+        raise ValueError(f"min_status {options.min_status!r} is not a loan stage")
+    closed_rank = book.stages[options.min_status][0]
+    as_of = options.as_of_date
+    oldest_funded = as_of - timedelta(days=options.max_eligible_days) if options.max_eligible_days > 0 else None
+    wanted = set(options.loan_ids) if options.loan_ids is not None else None
+    col = loans.columns
+    labels: list[str | None] = []
+    pool_trade: list[str | None] = []
+    pool_locked = np.zeros(loans.n, dtype=bool)
+    for i in range(loans.n):
+        pool = col["current_pool_name"][i]
+        pool_trade.append(book.pools.get(pool) if pool else None)
+        rank, active = book.stages.get(col["stage_name"][i], (0, False))
+        if not active:
+            labels.append(None)
+            continue
+        if pool and pool in book.locked_pools:
+            pool_locked[i] = True
+            labels.append(Scoped.PINNED)
+            continue
+        label = None
+        if rank >= closed_rank:
+            funded = col["funded_date"][i]
+            if oldest_funded is None or funded is None or funded >= oldest_funded:
+                label = Scoped.CLOSED
+        elif options.scope == Scope.CLOSED_AND_LOCKED:
+            lock, expiry = col["lock_date"][i], col["lock_expiration_date"][i]
+            if lock is not None and expiry is not None and expiry >= as_of:
+                label = Scoped.LOCKED
+        if label is not None and wanted is not None and loans.ids[i] not in wanted:
+            label = None
+        if label is None and pool:
+            label = Scoped.OUT  # reported by the pool guide as Leaving / OUT_OF_SCOPE
+        labels.append(label)
+    return LoanScope(labels, pool_trade, pool_locked)
+
+
+def locked_amounts(book: Book, scope: LoanScope) -> dict[str, int]:
+    """trade_id -> cents of its locked pools' active-stage loans (in scope or not)."""
+    out: dict[str, int] = {}
+    for i, label in enumerate(scope.label):
+        trade_id = scope.pool_trade[i]
+        if label == Scoped.PINNED and trade_id is not None:
+            out[trade_id] = out.get(trade_id, 0) + int(book.loans.amount_c[i])
+    return out
+
+
+def in_scope_trades(book: Book, options: RunOptions) -> list[Trade]:
+    """Open, settling within [as_of, as_of + max_trade_settle_days], with a constraint; by id."""
+    as_of = options.as_of_date
+    horizon = as_of + timedelta(days=options.max_trade_settle_days)
+    return [
+        t for t in book.trades
+        if t.status == "Open" and as_of <= t.settlement_date <= horizon and book.constraints.get(t.instrument_key)
+        and t.instrument_key in book.instruments
+    ]
+
+
+@dataclass(frozen=True)
+class Window:
+    tolerance_c: int
+    min_c: int
+    max_c: int
+    locked_c: int
+
+    @property
+    def open_capacity_c(self) -> int:
+        return max(0, self.max_c - self.locked_c)
+
+    @property
+    def over_locked(self) -> bool:
+        return self.locked_c > self.max_c
+
+    @property
+    def min_need_c(self) -> int:
+        return max(0, self.min_c - self.locked_c)
+
+
+def window(trade: Trade, locked_c: int) -> Window:
+    tol = tolerance_cents(trade.amount_c, trade.tolerance_u)
+    return Window(tol, trade.amount_c - tol, trade.amount_c + tol, locked_c)
+
+
+# ---- constraint rules ---------------------------------------------------------------------------
+
+_OPS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def _target(kind: str, field: str, text: str):
+    """A rule value parsed by the loan column's type (the importer already checked it parses).
+
+    Numbers become (floor of value × 10**6, has_fraction): a loan value in micro-units is an
+    int, so comparing with a finer rule value stays exact (see `_compare_scaled`)."""
+    try:
+        if kind == "num":
+            six = Decimal(text.strip()).scaleb(MICRO)
+            floor = int(six.to_integral_value(rounding=ROUND_FLOOR))
+            return floor, six != floor
+        if kind == "date":
+            return date.fromisoformat(text.strip()).toordinal(), False
+    except (InvalidOperation, ValueError) as exc:
+        raise ValueError(f"rule value {text!r} does not parse for loan field {field}") from exc
+    return text
+
+
+def _compare_scaled(vals: np.ndarray, op: str, floor: int, frac: bool) -> np.ndarray:
+    if not frac:
+        return _OPS[op](vals, floor)
+    # target t lies strictly between floor and floor + 1: x < t <=> x <= floor, x > t <=> x > floor
+    if op in ("<", "<="):
+        return vals <= floor
+    if op in (">", ">="):
+        return vals > floor
+    return np.full(len(vals), op == "!=", dtype=bool)
+
+
+class RuleEvaluator:
+    """Evaluates rules over all loans at once, exactly: numbers as micro-unit ints, dates as day
+    ordinals, text as strings. Each distinct rule is evaluated once per step and cached."""
+
+    def __init__(self, book: Book):
+        self.book = book
+        self._cols: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
+        self._rules: dict[Rule, np.ndarray] = {}
+
+    def _column(self, field: str) -> tuple[str, np.ndarray, np.ndarray]:
+        """(kind, values, present) for a loan column; kind is num, date or text."""
+        if field not in self._cols:
+            if field not in S.loans.c or field == "tenant_id":
+                raise ValueError(f"constraint rule names unknown loan field {field!r}")
+            raw = self.book.loans.columns[field]
+            present = np.array([v is not None for v in raw], dtype=bool)
+            kind = S.loans.c[field].type
+            if isinstance(kind, (Numeric, Integer)):
+                vals = np.array([scaled(v, MICRO) if v is not None else 0 for v in raw], dtype=np.int64)
+                self._cols[field] = ("num", vals, present)
+            elif isinstance(kind, Date):
+                vals = np.array([v.toordinal() if v is not None else 0 for v in raw], dtype=np.int64)
+                self._cols[field] = ("date", vals, present)
+            else:
+                vals = np.empty(len(raw), dtype=object)
+                vals[:] = [v if v is not None else "" for v in raw]
+                self._cols[field] = ("text", vals, present)
+        return self._cols[field]
+
+    def rule_mask(self, rule: Rule) -> np.ndarray:
+        """Bool per loan: passes `rule` (a rule on a null field fails, whatever the operator)."""
+        if rule in self._rules:
+            return self._rules[rule]
+        kind, vals, present = self._column(rule.field)
+        op = rule.operator
+        if op in ("in", "not_in"):
+            targets = [_target(kind, rule.field, part) for part in rule.value.split(";")]
+            if kind == "text":
+                hit = np.isin(vals, np.array(targets, dtype=object))
+            else:
+                exact = [t for t, frac in targets if not frac]
+                hit = np.isin(vals, np.array(exact, dtype=np.int64))
+            res = hit if op == "in" else ~hit
+        elif op in _OPS:
+            target = _target(kind, rule.field, rule.value)
+            if kind == "text":
+                res = np.array([_OPS[op](v, target) for v in vals], dtype=bool)
+            else:
+                res = _compare_scaled(vals, op, *target)
+        else:
+            raise ValueError(f"unknown rule operator {op!r}")
+        mask = res & present
+        self._rules[rule] = mask
+        return mask
+
+    def passes(self, constraint: Constraint, idx: np.ndarray) -> np.ndarray:
+        """Bool per loan of `idx`: passes every rule of the constraint (no rules: every loan)."""
+        ok = np.ones(len(idx), dtype=bool)
+        for rule in constraint.rules:
+            ok &= self.rule_mask(rule)[idx]
+        return ok
+
+    def constraint_index(self, constraints: list[Constraint], idx: np.ndarray) -> np.ndarray:
+        """Per loan of `idx`: index into `constraints` (claim order) of the first it passes, or -1."""
+        out = np.full(len(idx), -1, dtype=np.int64)
+        open_ = np.ones(len(idx), dtype=bool)
+        for k, cons in enumerate(constraints):
+            if not open_.any():
+                break
+            sel = np.flatnonzero(open_)
+            hit = self.passes(cons, idx[sel])
+            out[sel[hit]] = k
+            open_[sel[hit]] = False
+        return out
+
+
+def instrument_filter(book: Book, inst: Instrument, idx: np.ndarray) -> np.ndarray:
+    """Per loan of `idx`: the first instrument-level test it fails (0 PRODUCT, 1 LOAN_AMOUNT) or 2."""
+    loans = book.loans
+    prod_ok = np.isin(loans.product_code[idx], loans.codes_of(inst.products))
+    orig = loans.orig_c[idx]
+    amt_ok = np.ones(len(idx), dtype=bool)
+    if inst.min_loan_c is not None:
+        amt_ok &= orig >= inst.min_loan_c
+    if inst.max_loan_c is not None:
+        amt_ok &= orig <= inst.max_loan_c
+    return np.where(~prod_ok, 0, np.where(~amt_ok, 1, 2))

@@ -1,0 +1,238 @@
+"""The allocation step's rows, from the read outputs and the allocator's answer.
+
+Guide (with runner-up), kickouts (one reason each, ENGINE.md §5 step 4), trade fills, constraint
+blocks per constraint × trade, fill per trade × level, and the cash-market map. Capacity is
+re-checked here in cents: an allocation over a trade's open capacity is a bug, never written.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+import numpy as np
+
+from pipeline.db import schema as S
+from pipeline.engine.eligibility import Scoped
+from pipeline.engine.exact import CENT, E8, scaled, to_decimal
+from pipeline.engine.options import RunOptions
+from pipeline.engine.steps.outputs import CandidateArrays
+
+NOT_SELECTED = "NOT_SELECTED"
+CAPACITY = "CAPACITY"
+
+
+class AllocationView:
+    """The step 1–3 outputs of a run, as arrays indexed like the candidates."""
+
+    def __init__(self, trade_rows: list[dict], scope_rows: list[dict], cands: CandidateArrays, grid_rows: list[dict]):
+        self.trade_rows, self.scope_rows, self.cands = trade_rows, scope_rows, cands
+        self.trade_ids = [r["trade_id"] for r in trade_rows]
+        self.loan_ids = [r["loan_id"] for r in scope_rows]
+        cents = lambda rows, col: np.array([scaled(r[col], CENT) for r in rows], dtype=np.int64)  # noqa: E731
+        self.capacity_c = cents(trade_rows, "open_capacity")
+        self.locked_c = cents(trade_rows, "locked_amount")
+        self.min_c = cents(trade_rows, "min_amount")
+        self.max_c = cents(trade_rows, "max_amount")
+        self.min_need_c = np.maximum(self.min_c - self.locked_c, 0)
+        self.over_locked = np.array(["OverLocked" in r["flags"] for r in trade_rows], dtype=bool)
+        self.amount_c = cents(scope_rows, "loan_amount")
+        self.scope = [r["scope"] for r in scope_rows]
+        self.grids: dict[str, list[dict]] = defaultdict(list)
+        for g in grid_rows:
+            self.grids[g["trade_id"]].append(g)
+
+    @property
+    def n_trades(self) -> int:
+        return len(self.trade_ids)
+
+
+def build_rows(view: AllocationView, loan_trade: np.ndarray, options: RunOptions):
+    c = view.cands
+    n_t = max(view.n_trades, 1)
+    keys = c.loan * n_t + c.trade
+    placed = np.flatnonzero(loan_trade >= 0)
+    pair_of = np.full(len(view.loan_ids), -1, dtype=np.int64)
+    if len(placed):
+        pos = np.searchsorted(keys, placed * n_t + loan_trade[placed])
+        if (pos >= len(keys)).any() or (keys[np.minimum(pos, len(keys) - 1)] != placed * n_t + loan_trade[placed]).any():
+            raise RuntimeError("the allocator placed a loan in a trade that is not its candidate")
+        pair_of[placed] = pos
+    used = pair_of[placed]
+    fill = np.bincount(c.trade[used], weights=view.amount_c[c.loan[used]], minlength=view.n_trades).astype(np.int64) \
+        if len(used) else np.zeros(view.n_trades, dtype=np.int64)
+    if (fill > view.capacity_c).any():
+        bad = int(np.flatnonzero(fill > view.capacity_c)[0])
+        raise RuntimeError(f"trade {view.trade_ids[bad]} allocated {fill[bad]} cents over its open capacity")
+    first = np.full(len(view.loan_ids), -1, dtype=np.int64)
+    second = np.full(len(view.loan_ids), -1, dtype=np.int64)
+    first[c.loan[c.rank == 1]] = np.flatnonzero(c.rank == 1)
+    second[c.loan[c.rank == 2]] = np.flatnonzero(c.rank == 2)
+
+    guide = _guide_rows(view, placed, pair_of, first, second)
+    kickouts = _kickout_rows(view, pair_of, first, fill)
+    fills, trade_metrics = _fills(view, placed, pair_of, fill)
+    cblocks, trade_levels = _blocks(view, pair_of)
+    cash = _cash_map(view, placed, pair_of)
+    metrics = {
+        "allocated_count": len(guide),
+        "kicked_out_count": len(kickouts),
+        "cblock_count": len(cblocks),
+        "kickouts_by_reason": dict(sorted(_count(r["reason"] for r in kickouts).items())),
+        **trade_metrics,
+    }
+    rows = {S.powerfill_guide: guide, S.kickout_guide: kickouts, S.cblock_guide: cblocks,
+            S.trade_cblock_base: trade_levels, S.cash_market_map: cash}
+    return rows, fills, metrics
+
+
+def _count(items) -> dict:
+    out: dict = {}
+    for x in items:
+        out[x] = out.get(x, 0) + 1
+    return out
+
+
+def _guide_rows(view, placed, pair_of, first, second) -> list[dict]:
+    c = view.cands
+    rows = []
+    for loan in placed.tolist():
+        p = int(pair_of[loan])
+        runner = int(first[loan]) if c.rank[p] != 1 else int(second[loan])
+        rows.append({
+            "loan_id": view.loan_ids[loan], "trade_id": view.trade_ids[c.trade[p]],
+            "constraint_name": c.constraint_names[c.constraint[p]], "level": int(c.level[p]),
+            "loan_amount": to_decimal(view.amount_c[loan], CENT), "price": to_decimal(c.price_e8[p], E8),
+            "servicing_value": to_decimal(c.servicing_e8[p], E8), "carry": to_decimal(c.carry_e8[p], E8),
+            "value": to_decimal(c.value_e8[p], E8), "objective_value": to_decimal(c.objective_c[p], CENT),
+            "runner_up_trade_id": view.trade_ids[c.trade[runner]] if runner >= 0 else None,
+            "runner_up_value_diff": to_decimal(c.value_e8[p] - c.value_e8[runner], E8) if runner >= 0 else None,
+        })
+    return rows
+
+
+def _kickout_rows(view, pair_of, first, fill) -> list[dict]:
+    c = view.cands
+    room = view.capacity_c - fill
+    pair_room = room[c.trade] >= view.amount_c[c.loan]
+    loan_has_room = np.zeros(len(view.loan_ids), dtype=bool)
+    loan_has_room[c.loan[pair_room]] = True
+    rows = []
+    for i, r in enumerate(view.scope_rows):
+        if view.scope[i] not in (Scoped.CLOSED, Scoped.LOCKED) or pair_of[i] >= 0:
+            continue
+        if r["candidate_count"] == 0:
+            reason, best = r["fail_reason"], r["fail_trade_id"]
+            detail = {
+                "NO_AVAILABLE_DATE": "the loan has no funded, closing or expected close date",
+                "NO_IN_SCOPE_TRADE": "the run has no in-scope trade",
+            }.get(reason, f"failed {reason} at {best} (the test it passed furthest at any in-scope trade)")
+        else:
+            p = int(first[i])
+            best = view.trade_ids[c.trade[p]]
+            value = to_decimal(c.value_e8[p], E8)
+            if loan_has_room[i]:
+                reason = NOT_SELECTED
+                detail = f"a candidate trade has room; left out on value (best {best} at {value})"
+            else:
+                reason = CAPACITY
+                detail = f"no candidate trade has room for {to_decimal(view.amount_c[i], CENT)} (best {best} at {value})"
+        rows.append({"loan_id": view.loan_ids[i], "reason": reason, "detail": detail, "best_trade_id": best})
+    return rows
+
+
+def _fills(view, placed, pair_of, fill):
+    c = view.cands
+    closed = np.zeros(view.n_trades, dtype=np.int64)
+    locked_loans = np.zeros(view.n_trades, dtype=np.int64)
+    count = np.zeros(view.n_trades, dtype=np.int64)
+    for loan in placed.tolist():
+        t = c.trade[pair_of[loan]]
+        count[t] += 1
+        if view.scope[loan] == Scoped.CLOSED:
+            closed[t] += view.amount_c[loan]
+        else:
+            locked_loans[t] += view.amount_c[loan]
+    fills = []
+    short_total = 0
+    filled = 0
+    for t, trade_id in enumerate(view.trade_ids):
+        total = int(view.locked_c[t] + fill[t])
+        short = max(0, int(view.min_need_c[t] - fill[t]))
+        over = max(0, total - int(view.max_c[t]))
+        status = "OverLocked" if view.over_locked[t] else ("Filled" if total >= view.min_c[t] else "Under")
+        filled += status == "Filled"
+        short_total += short
+        fills.append({
+            "trade_id": trade_id, "allocated_amount": to_decimal(fill[t], CENT), "allocated_count": int(count[t]),
+            "closed_fill_amount": to_decimal(closed[t], CENT), "locked_loan_fill_amount": to_decimal(locked_loans[t], CENT),
+            "shortfall_amount": to_decimal(short, CENT), "over_amount": to_decimal(over, CENT), "fill_status": status,
+        })
+    metrics = {
+        "allocated_amount": str(to_decimal(int(fill.sum()), CENT)),
+        "trades_in_scope": view.n_trades,
+        "trades_filled": int(filled),
+        "shortfall_amount": str(to_decimal(short_total, CENT)),
+    }
+    return fills, metrics
+
+
+def _blocks(view, pair_of):
+    """Per constraint × trade: capacity offered when its level is solved, and what it consumed."""
+    c = view.cands
+    alloc_pair = np.zeros(len(c), dtype=bool)
+    alloc_pair[pair_of[pair_of >= 0]] = True
+    amount = view.amount_c[c.loan]
+    block: dict[tuple[int, int], list[int]] = {}  # (trade, constraint) -> [level, n, consumed, count]
+    level_fill: dict[tuple[int, int], list[int]] = {}
+    for t, k, lv, a, on in zip(c.trade.tolist(), c.constraint.tolist(), c.level.tolist(), amount.tolist(), alloc_pair.tolist()):
+        b = block.setdefault((t, k), [lv, 0, 0, 0])
+        b[1] += 1
+        lf = level_fill.setdefault((t, lv), [0, 0])
+        if on:
+            b[2] += a
+            b[3] += 1
+            lf[0] += a
+            lf[1] += 1
+    trade_levels = []
+    earlier: dict[tuple[int, int], int] = {}
+    running: dict[int, int] = defaultdict(int)
+    for (t, lv) in sorted(level_fill):
+        earlier[(t, lv)] = running[t]
+        running[t] += level_fill[(t, lv)][0]
+        trade_levels.append({"trade_id": view.trade_ids[t], "level": lv,
+                             "allocated_amount": to_decimal(level_fill[(t, lv)][0], CENT),
+                             "allocated_count": level_fill[(t, lv)][1]})
+    rows = []
+    for (t, k), (lv, n, consumed, cnt) in block.items():
+        tr = view.trade_rows[t]
+        rows.append({
+            "investor_id": tr["investor_id"], "investor_instrument_name": tr["investor_instrument_name"],
+            "constraint_name": c.constraint_names[k], "trade_id": view.trade_ids[t], "level": lv, "candidate_count": n,
+            "capacity_offered": to_decimal(max(0, int(view.capacity_c[t]) - earlier[(t, lv)]), CENT),
+            "consumed": to_decimal(consumed, CENT), "allocated_count": cnt,
+        })
+    rows.sort(key=lambda r: (r["investor_id"], r["investor_instrument_name"], r["constraint_name"], r["trade_id"]))
+    trade_levels.sort(key=lambda r: (r["trade_id"], r["level"]))
+    return rows, trade_levels
+
+
+def _cash_map(view, placed, pair_of) -> list[dict]:
+    c = view.cands
+    rows = []
+    for loan in placed.tolist():
+        t = int(c.trade[pair_of[loan]])
+        if view.trade_rows[t]["instrument_type"] != "CASH":
+            continue
+        note: Decimal = view.scope_rows[loan]["note_rate"]
+        slot = [g for g in view.grids[view.trade_ids[t]] if g["note_rate"] <= note]
+        if not slot:
+            continue
+        g = max(slot, key=lambda x: x["note_rate"])
+        rows.append({"loan_id": view.loan_ids[loan], "trade_id": view.trade_ids[t], "note_rate": note,
+                     "grid_note_rate": g["note_rate"], "grid_price": g["price"],
+                     "loan_amount": to_decimal(view.amount_c[loan], CENT)})
+    return rows
+
+
+
