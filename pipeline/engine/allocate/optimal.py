@@ -1,0 +1,205 @@
+"""The `optimal` allocator: per level, LP relaxation → rounding → repair → sweep, MILP on small parts.
+
+For each level in ascending order (ENGINE.md §5 step 4):
+  P_k is built from what earlier levels hold (problem.build_level), split into independent
+  components; each batch is solved as an LP with HiGHS. A batch of at most MILP_DIRECT_PAIRS
+  pairs is then solved as a MILP (gap 0, absolute gap $1, node cap) and its integer answer used
+  directly; larger batches are rounded and repaired (repair.py). The level ends with a sweep of
+  its own pairs, so later levels and the final sweep never change what it holds — which is why
+  the LP solved here is exactly the conditional bound_k of the quality figures.
+Work is bounded by simplex iteration and node caps (deterministic); the wall-clock deadline only
+stops a runaway solve, and the level then falls back to the greedy rule for what is left.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline.engine.allocate.book import Book, value_order
+from pipeline.engine.allocate.components import split
+from pipeline.engine.allocate.lp import solve_component
+from pipeline.engine.allocate.problem import AllocationProblem, LevelProblem, build_level
+from pipeline.engine.allocate.repair import pairs_by_trade, round_solution, swaps, window_fill
+from pipeline.engine.allocate.sweep import sweep
+
+MILP_DIRECT_PAIRS = 400  # components this small are solved exactly as a MILP
+MILP_NODE_LIMIT = 500
+ITERATIONS_PER_ELEMENT = 50  # simplex iteration cap = this × (rows + columns), never reached in practice
+
+
+@dataclass
+class LevelSolve:
+    level: int
+    pairs: int  # level pairs after pruning
+    candidate_pairs: int
+    components: int
+    batches: int
+    lp_objective: float | None  # Σ over batches (dollars), None if some LP did not reach optimality
+    lp_value_cents: float  # Σ obj·x of the LP solution
+    lp_shortfall_cents: np.ndarray  # per trade: the LP's shortfall (need for trades with no pairs)
+    fractional_pairs: int
+    milp_batches: int
+    polished_loans: int
+    swaps: int
+    statuses: list[str] = field(default_factory=list)
+    stopped: bool = False
+    lp_seconds: float = 0.0
+    polish_seconds: float = 0.0
+    seconds: float = 0.0
+    snapshot: np.ndarray | None = None  # pair_of_loan before the level: detects later changes
+
+
+def optimal_allocate(
+    problem: AllocationProblem,
+    deadline: float,
+    cancel_check: Callable[[], None] | None = None,
+) -> tuple[Book, list[LevelSolve]]:
+    book = Book(problem)
+    reports = []
+    for level in problem.levels():
+        if cancel_check:
+            cancel_check()
+        reports.append(solve_level(book, level, deadline, cancel_check))
+    sweep(book)
+    book.check()
+    return book, reports
+
+
+def solve_level(
+    book: Book, level: int, deadline: float, cancel_check: Callable[[], None] | None = None
+) -> LevelSolve:
+    start = time.perf_counter()
+    p = book.problem
+    snapshot = book.pair_of_loan.copy()
+    lvl = build_level(p, level, book.pair_of_loan)
+    comps = split(p, lvl.pairs)
+    x = np.zeros(len(lvl.pairs))
+    lp_short = lvl.need_cents.astype(np.float64).copy()
+    lp_obj: float | None = 0.0
+    lp_value = 0.0  # Σ obj·x of the LP, cents
+    statuses: list[str] = []
+    stopped = False
+    milp_batches = 0
+    lp_seconds = 0.0
+    exact: list[np.ndarray] = []  # batches answered by the MILP: pairs chosen
+    for comp in comps:
+        if cancel_check:
+            cancel_check()
+        remaining = deadline - time.monotonic()
+        pos = np.searchsorted(lvl.pairs, comp.pairs)
+        if remaining <= 0:
+            stopped = True
+            lp_obj = None
+            statuses.append("time_limit")
+            continue
+        n_rows = len(comp.trades) + len(comp.pairs)
+        out = solve_component(
+            p, lvl, comp.pairs, comp.trades, time_limit_s=remaining,
+            iteration_limit=ITERATIONS_PER_ELEMENT * (n_rows + len(comp.pairs)),
+        )
+        lp_seconds += out.seconds
+        statuses.append(out.status)
+        if out.status != "optimal":
+            stopped = stopped or out.status == "time_limit"
+            lp_obj = None
+            continue
+        lp_obj = None if lp_obj is None else lp_obj + out.objective_dollars
+        lp_short[comp.trades] = out.shortfall_cents
+        lp_value += float(np.dot(p.pair_objective_cents[comp.pairs].astype(np.float64), out.x))
+        x[pos] = out.x
+        if len(comp.pairs) <= MILP_DIRECT_PAIRS:
+            mip = solve_component(
+                p, lvl, comp.pairs, comp.trades, integer=True,
+                time_limit_s=max(deadline - time.monotonic(), 0.01), node_limit=MILP_NODE_LIMIT,
+            )
+            if mip.status == "time_limit":
+                stopped = True
+            if mip.objective_dollars == mip.objective_dollars and len(mip.x):  # has a solution
+                exact.append(comp.pairs[mip.x > 0.5])
+                milp_batches += 1
+                x[pos] = 0.0  # this batch is placed from the MILP, not rounded
+    for chosen in exact:
+        for pair in value_order(p, chosen).tolist():
+            loan, t = int(p.pair_loan[pair]), int(p.pair_trade[pair])
+            if book.pair_of_loan[loan] < 0 and book.fill[t] + book.amount[loan] <= book.cap[t]:
+                book.place(pair)
+    n_frac = int(((x > 1e-6) & (x < 1 - 1e-6)).sum())
+    t_polish = time.perf_counter()
+    polished = polish_residual(book, lvl, x, deadline)
+    polish_seconds = time.perf_counter() - t_polish
+    touched = round_solution(book, lvl.pairs, x)
+    by_trade = pairs_by_trade(book, lvl.pairs)
+    window_fill(book, by_trade, value=True)
+    under = np.flatnonzero(book.fill < book.min_need)
+    focus = np.union1d(touched, np.intersect1d(under, np.fromiter(by_trade, dtype=np.int64)))
+    n_swaps = swaps(book, by_trade, focus)
+    window_fill(book, by_trade)
+    sweep(book, lvl.pairs)
+    book.check()
+    return LevelSolve(
+        level=level,
+        pairs=len(lvl.pairs),
+        candidate_pairs=lvl.candidate_pairs,
+        components=sum(c.parts for c in comps),
+        batches=len(comps),
+        lp_objective=lp_obj,
+        lp_value_cents=lp_value,
+        lp_shortfall_cents=lp_short,
+        fractional_pairs=n_frac,
+        polish_seconds=polish_seconds,
+        milp_batches=milp_batches,
+        polished_loans=polished,
+        swaps=n_swaps,
+        statuses=statuses,
+        stopped=stopped,
+        lp_seconds=lp_seconds,
+        seconds=time.perf_counter() - start,
+        snapshot=snapshot,
+    )
+
+
+def polish_residual(book: Book, lvl: LevelProblem, x: np.ndarray, deadline: float) -> int:
+    """Place the LP's integral pairs, then decide the fractional loans by a MILP.
+
+    The residual problem holds the loans the LP split (all their level pairs), against what the
+    integral part leaves of each trade's capacity and minimum; it is small (a few hundred loans)
+    and splits into small components. Returns the number of residual loans; their pairs' x is
+    zeroed so rounding leaves them alone, and whatever the MILP does not place stays for repair.
+    """
+    p = book.problem
+    from pipeline.engine.allocate.repair import INTEGRAL, FRACTIONAL, place_integral
+
+    place_integral(book, lvl.pairs, x)
+    frac = (x > FRACTIONAL) & (x < INTEGRAL)
+    loans = np.unique(p.pair_loan[lvl.pairs[frac]])
+    loans = loans[book.pair_of_loan[loans] < 0]
+    if len(loans) == 0:
+        return 0
+    lp_loan = p.pair_loan[lvl.pairs]
+    in_res = np.isin(lp_loan, loans)
+    pairs = lvl.pairs[in_res]
+    t = p.pair_trade[pairs]
+    pairs = pairs[book.amount[p.pair_loan[pairs]] <= book.cap[t] - book.fill[t]]
+    x[in_res] = 0.0
+    residual = LevelProblem(
+        level=lvl.level, pairs=pairs, candidate_pairs=len(pairs),
+        cap_cents=book.cap - book.fill, need_cents=np.maximum(book.min_need - book.fill, 0),
+        is_first=lvl.is_first,
+    )
+    for comp in split(p, pairs, batch_pairs=MILP_DIRECT_PAIRS):
+        mip = solve_component(
+            p, residual, comp.pairs, comp.trades, integer=True,
+            time_limit_s=max(deadline - time.monotonic(), 0.01), node_limit=MILP_NODE_LIMIT,
+        )
+        if mip.objective_dollars != mip.objective_dollars:  # no integer solution: leave to repair
+            continue
+        for pair in value_order(p, comp.pairs[mip.x > 0.5]).tolist():
+            loan, tr = int(p.pair_loan[pair]), int(p.pair_trade[pair])
+            if book.pair_of_loan[loan] < 0 and book.fill[tr] + book.amount[loan] <= book.cap[tr]:
+                book.place(pair)
+    return int(len(loans))
+
