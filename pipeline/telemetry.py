@@ -3,7 +3,8 @@
 - **Log context.** `log_context(run_id=..., tenant_id=..., step=..., attempt=...)` sets fields that
   every log record created inside it carries as attributes (a log-record factory adds them), so
   Azure Monitor shows them as `customDimensions` on every line of a run, whichever logger wrote it.
-  Threads started with `run_in_context` inherit the fields.
+  Threads started with `run_in_context` inherit the fields. (Pass such fields through the
+  context, never as `extra=`: logging refuses an `extra` key the record already carries.)
 - **Lifecycle events.** `event(name, message, **dims)` writes one INFO line with `event=<name>` and
   the dimensions; docs/monitoring.md queries exactly these names:
   run_submitted, run_claimed, step_finished, run_finalized, run_requeued, run_abandoned,
@@ -88,7 +89,9 @@ _install_record_factory()
 
 def event(name: str, message: str, *args: Any, level: int = logging.INFO, **dims: Any) -> None:
     """One lifecycle log line: `event=name` plus `dims` as customDimensions."""
-    log.log(level, message, *args, extra={"event": name, **{k: v for k, v in dims.items() if v is not None}})
+    # Through the context, not `extra`: logging refuses an `extra` key the record already has.
+    with log_context(event=name, **dims):
+        log.log(level, message, *args)
 
 
 # --- metrics ----------------------------------------------------------------------------------

@@ -158,6 +158,6 @@ def apply_retention(engine: Engine, tenants: list[str], now: datetime, retention
         for table in OUTPUT_TABLES:
             deleted += conn.execute(delete(table).where(table.c.run_id.in_(expired))).rowcount or 0
     if deleted:
-        log.info("retention: deleted %d output rows of runs that ended before %s", deleted, cutoff.isoformat(),
-                 extra={"event": "outputs_purged", "rows": deleted})
+        telemetry.event("outputs_purged", "retention: deleted %d output rows of runs that ended before %s", deleted,
+                        cutoff.isoformat(), rows=deleted, cutoff=cutoff.isoformat())
     return deleted
