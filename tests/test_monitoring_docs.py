@@ -103,3 +103,62 @@ def test_the_bicep_deploys_this_workbook():
     module = (ROOT / "infra" / "modules" / "monitoring.bicep").read_text(encoding="utf-8")
     assert "Microsoft.Insights/workbooks@" in module
     assert "serializedData: loadTextContent('../workbook.json')" in module
+
+
+# --- KQL semantic check with the Kusto language service (npm) ----------------------------------
+
+# Column schemas of the Application Insights tables the guide queries (the subset it may use).
+_KQL_TABLES = {
+    "traces": "(timestamp:datetime, message:string, severityLevel:int, itemType:string, customDimensions:dynamic,"
+              " customMeasurements:dynamic, operation_Name:string, operation_Id:string, cloud_RoleName:string, itemCount:int)",
+    "customMetrics": "(timestamp:datetime, name:string, value:real, valueCount:int, valueSum:real, valueMin:real,"
+                     " valueMax:real, valueStdDev:real, customDimensions:dynamic, operation_Name:string, cloud_RoleName:string)",
+    "requests": "(timestamp:datetime, id:string, name:string, url:string, success:string, resultCode:string, duration:real,"
+                " customDimensions:dynamic, operation_Name:string, operation_Id:string, cloud_RoleName:string, itemCount:int)",
+    "exceptions": "(timestamp:datetime, type:string, message:string, outerType:string, outerMessage:string,"
+                  " innermostMessage:string, details:dynamic, customDimensions:dynamic, operation_Name:string, severityLevel:int)",
+    "AppTraces": "(TimeGenerated:datetime, Message:string, SeverityLevel:int, Properties:dynamic, OperationName:string)",
+}
+
+_KQL_CHECK_JS = r"""
+const path = require('path');
+const dir = path.join(process.argv[1], 'node_modules', '@kusto', 'language-service-next');
+require(path.join(dir, 'bridge.min.js'));
+require(path.join(dir, 'Kusto.Language.Bridge.min.js'));
+const K = Kusto.Language, S = K.Symbols;
+const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+const db = new S.DatabaseSymbol.$ctor2('appinsights', null,
+  Object.entries(input.tables).map(([n, s]) => new S.TableSymbol.$ctor7(n, s, null)));
+const globals = K.GlobalState.Default.WithDatabase(db);
+const out = input.queries.map(q => {
+  const diags = K.KustoCode.ParseAndAnalyze(q, globals).GetDiagnostics();
+  const errors = [];
+  for (let i = 0; i < diags.Count; i++) {
+    const d = diags.getItem(i);
+    if (d.Severity === 'Error') errors.push(d.Message + ' at: ' + q.substr(d.Start, Math.max(d.Length, 1)));
+  }
+  return errors;
+});
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def test_every_kql_query_in_the_guide_analyses_without_errors(guide):
+    """Parse and bind every query against the App Insights table schemas (unknown columns, bad
+    syntax, reserved words). Needs node and the npm package @kusto/language-service-next in the
+    repository's node_modules; skipped without them."""
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if not node or not (ROOT / "node_modules" / "@kusto" / "language-service-next").is_dir():
+        pytest.skip("needs node and @kusto/language-service-next in node_modules")
+    queries = re.findall(r"```kusto\n(.*?)```", guide, flags=re.S)
+    proc = subprocess.run(
+        [node, "-e", _KQL_CHECK_JS, str(ROOT)],
+        input=json.dumps({"tables": _KQL_TABLES, "queries": queries}),
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    errors = {q.splitlines()[-1]: e for q, e in zip(queries, json.loads(proc.stdout)) if e}
+    assert not errors, errors
