@@ -105,12 +105,21 @@ def _run_steps(engine: Engine, tenant_id: str, run_id: str, options: RunOptions,
                config: LifecycleConfig, use_budget: bool) -> Outcome:
     ctx = RunContext(engine=engine, tenant_id=tenant_id, run_id=run_id, options=options, guard=lease)
     began = time.monotonic()
-    should_yield = (lambda: time.monotonic() - began > config.yield_after_s) if use_budget else None
+    done_here: list[str] = []
+
+    def step_finished(step: Step, output: StepOutput, duration_s: float) -> None:
+        done_here.append(step.name)
+        _step_finished(step, output, duration_s)
+
+    def should_yield() -> bool:
+        # At least one step per invocation, so a budget shorter than a step still makes progress.
+        return bool(done_here) and time.monotonic() - began > config.yield_after_s
+
     owned = Fence.lease_owner(lease.owner)
     with lease:
         try:
             finished = run_pending_steps(ctx, tuple(_Observed(s) for s in config.steps()),
-                                         on_step_finished=_step_finished, should_yield=should_yield)
+                                         on_step_finished=step_finished, should_yield=should_yield if use_budget else None)
         except RunCancelled:
             finalize_run(engine, tenant_id, run_id, RunStatus.CANCELLED, now=config.clock(), fence=owned,
                          failure_step=ctx.current_step, failure_message="cancelled by request")
