@@ -13,11 +13,12 @@ from datetime import date
 from functools import cached_property
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Date, select, type_coerce
+from sqlalchemy.types import NullType
 from sqlalchemy.engine import Connection
 
 from pipeline.db import schema as S
-from pipeline.engine.exact import CENT, MICRO, scaled
+from pipeline.engine.exact import CENT, MICRO, scaled, scaled_array
 
 NO_DAY = -(10**9)  # day ordinal standing for a null date
 
@@ -79,18 +80,19 @@ class Constraint:
 
 
 class LoanBook:
-    """The tenant's loans, sorted by loan_id, as columns."""
+    """The tenant's loans, sorted by loan_id, as columns (numbers raw from the driver: a float on
+    SQLite, a Decimal elsewhere; `exact.scaled_array` makes them exact integers)."""
 
-    def __init__(self, rows: list[dict]):
-        rows.sort(key=lambda r: r["loan_id"])
-        self.n = len(rows)
-        self.ids: list[str] = [r["loan_id"] for r in rows]
-        self.index: dict[str, int] = {lid: i for i, lid in enumerate(self.ids)}
-        self.columns: dict[str, list] = {c.name: [r[c.name] for r in rows] for c in S.loans.c if c.name != "tenant_id"}
+    def __init__(self, columns: dict[str, list]):
+        order = sorted(range(len(columns["loan_id"])), key=columns["loan_id"].__getitem__)
+        self.columns: dict[str, list] = {name: [vals[i] for i in order] for name, vals in columns.items()}
         col = self.columns
-        self.amount_c = np.array([scaled(v, CENT) for v in col["loan_amount"]], dtype=np.int64)
-        self.orig_c = np.array([scaled(v, CENT) for v in col["original_loan_amount"]], dtype=np.int64)
-        self.note_u = np.array([scaled(v, MICRO) for v in col["note_rate"]], dtype=np.int64)
+        self.n = len(order)
+        self.ids: list[str] = col["loan_id"]
+        self.index: dict[str, int] = {lid: i for i, lid in enumerate(self.ids)}
+        self.amount_c = scaled_array(col["loan_amount"], CENT)
+        self.orig_c = scaled_array(col["original_loan_amount"], CENT)
+        self.note_u = scaled_array(col["note_rate"], MICRO)
         self.available: list[date | None] = [
             f or c or e for f, c, e in zip(col["funded_date"], col["closing_date"], col["expected_close_date"])
         ]
@@ -100,9 +102,21 @@ class LoanBook:
         self.product_code = np.array([self._product_codes[p] for p in self.products], dtype=np.int64)
         self.pool: list[str | None] = col["current_pool_name"]
 
-
     def codes_of(self, products: frozenset[str]) -> np.ndarray:
         return np.array(sorted(self._product_codes[p] for p in products if p in self._product_codes), dtype=np.int64)
+
+
+def _loan_columns(conn: Connection, tenant_id: str) -> dict[str, list]:
+    """Loans column-wise; numeric columns without per-value type processing (the hot read)."""
+    cols = [c for c in S.loans.c if c.name != "tenant_id"]
+    sel = [type_coerce(c, NullType()).label(c.name) for c in cols]
+    rows = conn.execute(select(*sel).where(S.loans.c.tenant_id == tenant_id)).all()
+    values = list(zip(*rows)) if rows else [() for _ in cols]
+    out = {c.name: list(v) for c, v in zip(cols, values)}
+    for c in cols:  # SQLite hands back dates as ISO text and booleans as ints
+        if isinstance(c.type, Date):
+            out[c.name] = [date.fromisoformat(v) if isinstance(v, str) else v for v in out[c.name]]
+    return out
 
 
 def _rows(conn: Connection, table, tenant_id: str) -> list[dict]:
@@ -122,7 +136,7 @@ class Book:
 
     @cached_property
     def loans(self) -> LoanBook:
-        return LoanBook(_rows(self.conn, S.loans, self.tenant_id))
+        return LoanBook(_loan_columns(self.conn, self.tenant_id))
 
     @cached_property
     def instruments(self) -> dict[tuple[str, str], Instrument]:

@@ -18,8 +18,8 @@ import numpy as np
 from sqlalchemy import Date, Integer, Numeric
 
 from pipeline.db import schema as S
-from pipeline.engine.book import Book, Constraint, Instrument, Rule, Trade
-from pipeline.engine.exact import MICRO, scaled, tolerance_cents
+from pipeline.engine.book import NO_DAY, Book, Constraint, Instrument, Rule, Trade
+from pipeline.engine.exact import MICRO, scaled_array, tolerance_cents
 from pipeline.engine.options import RunOptions, Scope
 
 # The §4 tests in order; a loan's kickout names the one it failed furthest down this list.
@@ -61,40 +61,39 @@ def loan_scope(book: Book, options: RunOptions) -> LoanScope:
     loans = book.loans
     if options.min_status not in book.stages:
         raise ValueError(f"min_status {options.min_status!r} is not a loan stage")
-    closed_rank = book.stages[options.min_status][0]
-    as_of = options.as_of_date
-    oldest_funded = as_of - timedelta(days=options.max_eligible_days) if options.max_eligible_days > 0 else None
-    wanted = set(options.loan_ids) if options.loan_ids is not None else None
     col = loans.columns
-    labels: list[str | None] = []
-    pool_trade: list[str | None] = []
-    pool_locked = np.zeros(loans.n, dtype=bool)
-    for i in range(loans.n):
-        pool = col["current_pool_name"][i]
-        pool_trade.append(book.pools.get(pool) if pool else None)
-        rank, active = book.stages.get(col["stage_name"][i], (0, False))
-        if not active:
-            labels.append(None)
-            continue
-        if pool and pool in book.locked_pools:
-            pool_locked[i] = True
-            labels.append(Scoped.PINNED)
-            continue
-        label = None
-        if rank >= closed_rank:
-            funded = col["funded_date"][i]
-            if oldest_funded is None or funded is None or funded >= oldest_funded:
-                label = Scoped.CLOSED
-        elif options.scope == Scope.CLOSED_AND_LOCKED:
-            lock, expiry = col["lock_date"][i], col["lock_expiration_date"][i]
-            if lock is not None and expiry is not None and expiry >= as_of:
-                label = Scoped.LOCKED
-        if label is not None and wanted is not None and loans.ids[i] not in wanted:
-            label = None
-        if label is None and pool:
-            label = Scoped.OUT  # reported by the pool guide as Leaving / OUT_OF_SCOPE
-        labels.append(label)
-    return LoanScope(labels, pool_trade, pool_locked)
+    closed_rank = book.stages[options.min_status][0]
+    as_of = options.as_of_date.toordinal()
+    stage = [book.stages.get(s, (0, False)) for s in col["stage_name"]]
+    active = np.array([a for _, a in stage], dtype=bool)
+    closed = active & (np.array([r for r, _ in stage], dtype=np.int64) >= closed_rank)
+    if options.max_eligible_days > 0:  # aging: a closed loan funded too long ago is out
+        funded = _days(col["funded_date"])
+        closed &= (funded == NO_DAY) | (funded >= as_of - options.max_eligible_days)
+    locked = np.zeros(loans.n, dtype=bool)
+    if options.scope == Scope.CLOSED_AND_LOCKED:
+        expiry = _days(col["lock_expiration_date"])
+        has_lock = np.array([d is not None for d in col["lock_date"]], dtype=bool)
+        locked = active & ~closed & has_lock & (expiry != NO_DAY) & (expiry >= as_of)
+        # a closed loan dropped by aging stays out even with a live lock
+        locked &= np.array([r < closed_rank for r, _ in stage], dtype=bool)
+    pooled = np.array([p is not None for p in loans.pool], dtype=bool)
+    pool_locked = active & np.array([p in book.locked_pools if p else False for p in loans.pool], dtype=bool)
+    if options.loan_ids is not None:
+        wanted = np.isin(np.array(loans.ids, dtype=object), np.array(options.loan_ids, dtype=object))
+        closed &= wanted
+        locked &= wanted
+    labels = np.full(loans.n, None, dtype=object)
+    labels[active & pooled] = Scoped.OUT
+    labels[locked] = Scoped.LOCKED
+    labels[closed] = Scoped.CLOSED
+    labels[pool_locked] = Scoped.PINNED
+    pool_trade = [book.pools.get(p) if p else None for p in loans.pool]
+    return LoanScope(labels.tolist(), pool_trade, pool_locked)
+
+
+def _days(values: list) -> np.ndarray:
+    return np.array([d.toordinal() if d is not None else NO_DAY for d in values], dtype=np.int64)
 
 
 def locked_amounts(book: Book, scope: LoanScope) -> dict[str, int]:
@@ -194,7 +193,7 @@ class RuleEvaluator:
             present = np.array([v is not None for v in raw], dtype=bool)
             kind = S.loans.c[field].type
             if isinstance(kind, (Numeric, Integer)):
-                vals = np.array([scaled(v, MICRO) if v is not None else 0 for v in raw], dtype=np.int64)
+                vals = scaled_array(raw, MICRO)
                 self._cols[field] = ("num", vals, present)
             elif isinstance(kind, Date):
                 vals = np.array([v.toordinal() if v is not None else 0 for v in raw], dtype=np.int64)

@@ -41,6 +41,17 @@ def scaled(value: Decimal | int | float | str | None, places: int) -> int | None
     return i
 
 
+def scaled_array(values: list, places: int) -> np.ndarray:
+    """`scaled` over a column (nulls become 0; callers keep their own null mask)."""
+    if not values:
+        return np.zeros(0, dtype=np.int64)
+    sample = next((v for v in values if v is not None), None)
+    if sample is None or isinstance(sample, (float, int)):
+        arr = np.array([0.0 if v is None else v for v in values], dtype=np.float64)
+        return np.rint(arr * 10**places).astype(np.int64)
+    return np.array([scaled(v, places) or 0 for v in values], dtype=np.int64)
+
+
 def scaled_rounded(value: Decimal, places: int) -> int:
     """`value` × 10**places rounded half-even (options such as switch_cost_bps may be finer)."""
     return int(value.scaleb(places).to_integral_value(rounding=ROUND_HALF_EVEN))

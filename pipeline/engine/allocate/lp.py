@@ -54,6 +54,7 @@ def solve_component(
     time_limit_s: float = 60.0,
     iteration_limit: int | None = None,
     node_limit: int | None = None,
+    options: dict | None = None,
 ) -> LpOutcome:
     """Solve the LP (or MILP with `integer`) of P_k restricted to `pairs` over `trades`."""
     start = time.perf_counter()
@@ -113,6 +114,9 @@ def solve_component(
             h.setOptionValue("mip_max_nodes", int(node_limit))
     else:
         h.setOptionValue("solver", "simplex")
+        h.setOptionValue("presolve", "off")  # measured: presolve finds little in these LPs and costs time
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
     h.passModel(lp)
     h.run()
     status = _status_name(h)

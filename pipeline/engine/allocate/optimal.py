@@ -28,6 +28,7 @@ from pipeline.engine.allocate.sweep import sweep
 
 MILP_DIRECT_PAIRS = 400  # components this small are solved exactly as a MILP
 MILP_NODE_LIMIT = 500
+RESIDUAL_MAX_PAIRS = 120  # a residual MILP larger than this is cut into trade blocks
 ITERATIONS_PER_ELEMENT = 50  # simplex iteration cap = this × (rows + columns), never reached in practice
 
 
@@ -182,24 +183,56 @@ def polish_residual(book: Book, lvl: LevelProblem, x: np.ndarray, deadline: floa
     lp_loan = p.pair_loan[lvl.pairs]
     in_res = np.isin(lp_loan, loans)
     pairs = lvl.pairs[in_res]
+    xr = x[in_res].copy()
     t = p.pair_trade[pairs]
-    pairs = pairs[book.amount[p.pair_loan[pairs]] <= book.cap[t] - book.fill[t]]
+    fits = book.amount[p.pair_loan[pairs]] <= book.cap[t] - book.fill[t]
+    pairs, xr = pairs[fits], xr[fits]
     x[in_res] = 0.0
     residual = LevelProblem(
         level=lvl.level, pairs=pairs, candidate_pairs=len(pairs),
         cap_cents=book.cap - book.fill, need_cents=np.maximum(book.min_need - book.fill, 0),
         is_first=lvl.is_first,
     )
-    for comp in split(p, pairs, batch_pairs=MILP_DIRECT_PAIRS):
+    for chunk in _bounded_parts(p, pairs, xr, RESIDUAL_MAX_PAIRS):
+        trades = np.unique(p.pair_trade[chunk]).astype(np.int64)
         mip = solve_component(
-            p, residual, comp.pairs, comp.trades, integer=True,
+            p, residual, chunk, trades, integer=True,
             time_limit_s=max(deadline - time.monotonic(), 0.01), node_limit=MILP_NODE_LIMIT,
         )
         if mip.objective_dollars != mip.objective_dollars:  # no integer solution: leave to repair
             continue
-        for pair in value_order(p, comp.pairs[mip.x > 0.5]).tolist():
+        for pair in value_order(p, chunk[mip.x > 0.5]).tolist():
             loan, tr = int(p.pair_loan[pair]), int(p.pair_trade[pair])
             if book.pair_of_loan[loan] < 0 and book.fill[tr] + book.amount[loan] <= book.cap[tr]:
                 book.place(pair)
     return int(len(loans))
 
+
+
+def _bounded_parts(p: AllocationProblem, pairs: np.ndarray, xr: np.ndarray, limit: int) -> list[np.ndarray]:
+    """Independent parts of the residual of at most about `limit` pairs each.
+
+    Components no larger than `limit` are kept (batched); a larger one is cut into blocks of
+    consecutive trades holding about `limit` pairs, and a loan keeps only its pairs in the block
+    of its largest-x pair, so blocks stay independent. Deterministic: depends on indices and x.
+    """
+    parts: list[np.ndarray] = []
+    for comp in split(p, pairs, batch_pairs=limit):
+        cp = comp.pairs
+        if len(cp) <= limit:
+            parts.append(cp)
+            continue
+        xc = xr[np.searchsorted(pairs, cp)]
+        trade = p.pair_trade[cp].astype(np.int64)
+        uniq, inv, counts = np.unique(trade, return_inverse=True, return_counts=True)
+        block_of_trade = (np.cumsum(counts) - counts) // limit
+        block = block_of_trade[inv]
+        loan = p.pair_loan[cp].astype(np.int64)
+        order = np.lexsort((trade, -xc, loan))  # per loan: largest x first, then lowest trade
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = loan[order][1:] != loan[order][:-1]
+        home = dict(zip(loan[order][first].tolist(), block[order][first].tolist()))
+        keep = block == np.array([home[int(l)] for l in loan.tolist()])
+        for b in np.unique(block[keep]).tolist():
+            parts.append(cp[keep & (block == b)])
+    return parts

@@ -6,11 +6,12 @@ from pipeline.db import schema as S
 from pipeline.engine.book import Book
 from pipeline.engine.eligibility import in_scope_trades
 from pipeline.engine.exact import MICRO, to_decimal
-from pipeline.engine.runner import RunContext, Step, StepOutput
+from pipeline.engine.runner import RunContext, StepOutput
+from pipeline.engine.steps.bulk import BulkWriteStep
 from pipeline.statuses import RunStatus
 
 
-class BxCashGrids(Step):
+class BxCashGrids(BulkWriteStep):
     name = "bx_cash_grids"
     run_status = RunStatus.PRE_PROCESSING
     tables = (S.bx_cash_grid,)

@@ -9,13 +9,14 @@ from pipeline.db import schema as S
 from pipeline.engine.book import Book
 from pipeline.engine.eligibility import in_scope_trades, loan_scope, locked_amounts, window
 from pipeline.engine.exact import CENT, MICRO, to_decimal
-from pipeline.engine.runner import RunContext, Step, StepOutput
+from pipeline.engine.runner import RunContext, StepOutput
+from pipeline.engine.steps.bulk import BulkWriteStep
 from pipeline.statuses import RunStatus
 
 OVER_LOCKED = "OverLocked"
 
 
-class BxSettleAndPrice(Step):
+class BxSettleAndPrice(BulkWriteStep):
     name = "bx_settle_and_price"
     run_status = RunStatus.PRE_PROCESSING
     tables = (S.trade_base,)

@@ -9,56 +9,35 @@ no candidate — the kickout reason and trade that explain it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
-from sqlalchemy import delete, insert
-from sqlalchemy.engine import Connection
 
 from pipeline.db import schema as S
 from pipeline.engine.book import Book
 from pipeline.engine.candidates import PairSet, build_pairs
 from pipeline.engine.eligibility import Scoped, in_scope_trades, loan_scope, test_name
-from pipeline.engine.exact import CENT, MICRO, to_decimal
-from pipeline.engine.runner import RunContext, Step, StepOutput
-from pipeline.engine.steps.bulk import CHUNK, insert_tuples, number_writer
+from pipeline.engine.exact import CENT, E8, MICRO
+from pipeline.engine.runner import RunContext, StepOutput
+from pipeline.engine.steps.bulk import BulkWriteStep, ColumnRows
 from pipeline.statuses import RunStatus
 
 NO_AVAILABLE_DATE = "NO_AVAILABLE_DATE"
 NO_IN_SCOPE_TRADE = "NO_IN_SCOPE_TRADE"
 
-CANDIDATE_COLUMNS = (
-    "run_id", "tenant_id", "loan_id", "trade_id", "constraint_name", "level", "loan_amount", "price",
-    "servicing_value", "carry", "carry_matched", "value", "objective_value", "candidate_rank",
-)
+
+def candidate_rows(pairs: PairSet, loan_ids: list[str], amount_c: np.ndarray) -> ColumnRows:
+    trade_ids = [t.trade_id for t in pairs.trades]
+    return ColumnRows(len(pairs), {
+        "loan_id": [loan_ids[i] for i in pairs.loan.tolist()],
+        "trade_id": [trade_ids[i] for i in pairs.trade.tolist()],
+        "constraint_name": [pairs.constraints[i][2] for i in pairs.constraint.tolist()],
+        "level": pairs.level.tolist(), "loan_amount": (amount_c[pairs.loan], CENT),
+        "price": (pairs.price_e8, E8), "servicing_value": (pairs.servicing_e8, E8), "carry": (pairs.carry_e8, E8),
+        "carry_matched": pairs.carry_matched.tolist(), "value": (pairs.value_e8, E8),
+        "objective_value": (pairs.objective_c, CENT), "candidate_rank": pairs.rank.tolist(),
+    })
 
 
-class CandidateRows:
-    """The candidate rows as arrays; turned into driver tuples chunk by chunk at write time."""
-
-    def __init__(self, pairs: PairSet, loan_ids: list[str], amount_c: np.ndarray):
-        self.pairs, self.loan_ids, self.amount_c = pairs, loan_ids, amount_c
-
-    def __len__(self) -> int:
-        return len(self.pairs)
-
-    def chunks(self, dialect: str, run_id: str, tenant_id: str) -> Iterator[list[tuple]]:
-        p = self.pairs
-        e8, cents = number_writer(dialect, 8), number_writer(dialect, CENT)
-        trade_ids = [t.trade_id for t in p.trades]
-        for a in range(0, len(p), CHUNK):
-            s = slice(a, a + CHUNK)
-            loans = p.loan[s].tolist()
-            yield list(zip(
-                [run_id] * len(loans), [tenant_id] * len(loans), [self.loan_ids[i] for i in loans],
-                [trade_ids[i] for i in p.trade[s].tolist()], [p.constraints[i][2] for i in p.constraint[s].tolist()],
-                p.level[s].tolist(), cents(self.amount_c[p.loan[s]]), e8(p.price_e8[s]), e8(p.servicing_e8[s]),
-                e8(p.carry_e8[s]), p.carry_matched[s].tolist(), e8(p.value_e8[s]), cents(p.objective_c[s]),
-                p.rank[s].tolist(),
-            ))
-
-
-class CandidateBuilder(Step):
+class CandidateBuilder(BulkWriteStep):
     name = "candidate_builder"
     run_status = RunStatus.PRE_PROCESSING
     tables = (S.loan_scope, S.candidates)
@@ -88,29 +67,19 @@ class CandidateBuilder(Step):
             "loans_in_scope": int(scope.in_scope.sum()),
             "loans_pinned": sum(1 for lab in scope.label if lab == Scoped.PINNED),
         }
-        return StepOutput(rows={S.loan_scope: scope_rows, S.candidates: CandidateRows(pairs, loans.ids, loans.amount_c)},
+        return StepOutput(rows={S.loan_scope: scope_rows, S.candidates: candidate_rows(pairs, loans.ids, loans.amount_c)},
                           metrics=metrics)
 
-    def write(self, conn: Connection, ctx: RunContext, output: StepOutput) -> None:
-        for table in self.tables:
-            conn.execute(delete(table).where(table.c.run_id == ctx.run_id))
-        scope_rows = output.rows[S.loan_scope]
-        for a in range(0, len(scope_rows), CHUNK):
-            conn.execute(insert(S.loan_scope), [{**r, "run_id": ctx.run_id, "tenant_id": ctx.tenant_id}
-                                                for r in scope_rows[a:a + CHUNK]])
-        rows: CandidateRows = output.rows[S.candidates]
-        insert_tuples(conn, S.candidates, CANDIDATE_COLUMNS, rows.chunks(conn.dialect.name, ctx.run_id, ctx.tenant_id))
 
-
-def _scope_rows(book: Book, scope, pairs: PairSet, counts: np.ndarray) -> list[dict]:
+def _scope_rows(book: Book, scope, pairs: PairSet, counts: np.ndarray) -> ColumnRows:
     loans = book.loans
     n_t = len(pairs.trades)
-    rows = []
-    for i, label in enumerate(scope.label):
-        if label is None:
-            continue
+    keep = [i for i, label in enumerate(scope.label) if label is not None]
+    reasons: list[str | None] = []
+    fail_trades: list[str | None] = []
+    for i in keep:
         reason = fail_trade = None
-        if label in (Scoped.CLOSED, Scoped.LOCKED) and counts[i] == 0:
+        if scope.label[i] in (Scoped.CLOSED, Scoped.LOCKED) and counts[i] == 0:
             if loans.available[i] is None:
                 reason = NO_AVAILABLE_DATE
             elif n_t == 0:
@@ -120,11 +89,14 @@ def _scope_rows(book: Book, scope, pairs: PairSet, counts: np.ndarray) -> list[d
                 trade = pairs.trades[n_t - 1 - score % n_t]
                 reason = test_name(score // n_t, book.instruments[trade.instrument_key].type)
                 fail_trade = trade.trade_id
-        rows.append({
-            "loan_id": loans.ids[i], "scope": label, "loan_amount": to_decimal(loans.amount_c[i], CENT),
-            "note_rate": to_decimal(loans.note_u[i], MICRO), "available_date": loans.available[i],
-            "current_pool_name": loans.pool[i], "current_pool_trade_id": scope.pool_trade[i],
-            "pool_locked": bool(scope.pool_locked[i]), "candidate_count": int(counts[i]),
-            "fail_reason": reason, "fail_trade_id": fail_trade,
-        })
-    return rows
+        reasons.append(reason)
+        fail_trades.append(fail_trade)
+    idx = np.array(keep, dtype=np.int64)
+    return ColumnRows(len(keep), {
+        "loan_id": [loans.ids[i] for i in keep], "scope": [scope.label[i] for i in keep],
+        "loan_amount": (loans.amount_c[idx], CENT), "note_rate": (loans.note_u[idx], MICRO),
+        "available_date": [loans.available[i] for i in keep], "current_pool_name": [loans.pool[i] for i in keep],
+        "current_pool_trade_id": [scope.pool_trade[i] for i in keep],
+        "pool_locked": scope.pool_locked[idx].tolist(), "candidate_count": counts[idx].tolist(),
+        "fail_reason": reasons, "fail_trade_id": fail_trades,
+    })

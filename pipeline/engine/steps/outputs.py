@@ -16,22 +16,16 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.types import NullType
 
 from pipeline.db import schema as S
-from pipeline.engine.exact import scaled
+from pipeline.engine.exact import scaled_array
 
 FETCH = 50_000
 
 
 def rows_of(conn: Connection, table, run_id: str, order_by: tuple[str, ...]) -> list[dict]:
     cols = [table.c[c] for c in order_by]
-    return [dict(r._mapping) for r in conn.execute(select(table).where(table.c.run_id == run_id).order_by(*cols))]
-
-
-def scale_column(values: list, places: int) -> np.ndarray:
-    if not values:
-        return np.zeros(0, dtype=np.int64)
-    if isinstance(values[0], (float, int)):
-        return np.rint(np.asarray(values, dtype=np.float64) * 10**places).astype(np.int64)
-    return np.array([scaled(v, places) for v in values], dtype=np.int64)
+    result = conn.execute(select(table).where(table.c.run_id == run_id).order_by(*cols))
+    keys = list(result.keys())
+    return [dict(zip(keys, r)) for r in result.all()]
 
 
 @dataclass
@@ -70,7 +64,7 @@ def read_candidates(conn: Connection, run_id: str, loan_index: dict[str, int], t
         cols[3].append(np.array(level, dtype=np.int64))
         cols[4].append(np.array(rank, dtype=np.int64))
         for k, (vals, places) in enumerate(((price, 8), (serv, 8), (carry, 8), (value, 8), (obj, 2)), 5):
-            cols[k].append(scale_column(list(vals), places))
+            cols[k].append(scaled_array(list(vals), places))
     arr = [np.concatenate(x) if x else np.zeros(0, dtype=np.int64) for x in cols]
     # the database's collation orders ids; re-sort by index so order never depends on it
     order = np.lexsort((arr[1], arr[0]))

@@ -21,7 +21,8 @@ from pipeline.engine.book import Book
 from pipeline.engine.eligibility import Scoped
 from pipeline.engine.exact import CENT, E8, MICRO, div_half_even, to_decimal
 from pipeline.engine.options import PriceMode
-from pipeline.engine.runner import RunContext, Step, StepOutput
+from pipeline.engine.runner import RunContext, StepOutput
+from pipeline.engine.steps.bulk import BulkWriteStep, ColumnRows
 from pipeline.engine.steps.run_log import log_rows
 from pipeline.engine.synthetic import SynOption, SynPairs, price_options, synthetic_options
 from pipeline.statuses import RunStatus
@@ -29,7 +30,7 @@ from pipeline.statuses import RunStatus
 SYNTHETIC = "Synthetic"
 
 
-class UnallocatedEligible(Step):
+class UnallocatedEligible(BulkWriteStep):
     name = "ue"
     run_status = RunStatus.POST_PROCESSING
     tables = (S.syn_guide_all_rank, S.syn_guide, S.syn_trade_base, S.powerfill_log)
@@ -84,22 +85,20 @@ class UnallocatedEligible(Step):
                                 S.powerfill_log: log}, metrics=metrics)
 
 
-def _all_rank_rows(book: Book, opts: list[SynOption], pairs: SynPairs) -> list[dict]:
+def _all_rank_rows(book: Book, opts: list[SynOption], pairs: SynPairs) -> ColumnRows:
     loans = book.loans
-    rows = []
-    for p in range(len(pairs)):
-        o, i = opts[pairs.option[p]], int(pairs.loan[p])
-        rows.append({
-            "loan_id": loans.ids[i], "syn_trade_id": o.syn_trade_id, "investor_id": o.instrument.investor_id,
-            "investor_instrument_name": o.instrument.name, "coupon": to_decimal(o.coupon_u, MICRO),
-            "settlement_date": o.settlement_date, "loan_amount": to_decimal(loans.amount_c[i], CENT),
-            "market_price": to_decimal(o.market_u * 100, E8), "payup": to_decimal(o.payup_e8, E8),
-            "servicing_value": to_decimal(pairs.servicing_e8[p], E8), "carry": to_decimal(pairs.carry_e8[p], E8),
-            "value_payup": to_decimal(pairs.value_payup_e8[p], E8),
-            "value_payup_carry": to_decimal(pairs.value_payup_carry_e8[p], E8),
-            "rank_payup": int(pairs.rank_payup[p]), "rank_payup_carry": int(pairs.rank_payup_carry[p]),
-        })
-    return rows
+    o = [opts[k] for k in pairs.option.tolist()]
+    return ColumnRows(len(pairs), {
+        "loan_id": [loans.ids[i] for i in pairs.loan.tolist()], "syn_trade_id": [x.syn_trade_id for x in o],
+        "investor_id": [x.instrument.investor_id for x in o], "investor_instrument_name": [x.instrument.name for x in o],
+        "coupon": (np.array([x.coupon_u for x in o], dtype=np.int64), MICRO),
+        "settlement_date": [x.settlement_date for x in o], "loan_amount": (loans.amount_c[pairs.loan], CENT),
+        "market_price": (np.array([x.market_u * 100 for x in o], dtype=np.int64), E8),
+        "payup": (np.array([x.payup_e8 for x in o], dtype=np.int64), E8),
+        "servicing_value": (pairs.servicing_e8, E8), "carry": (pairs.carry_e8, E8),
+        "value_payup": (pairs.value_payup_e8, E8), "value_payup_carry": (pairs.value_payup_carry_e8, E8),
+        "rank_payup": pairs.rank_payup.tolist(), "rank_payup_carry": pairs.rank_payup_carry.tolist(),
+    })
 
 
 def _syn_trades(book: Book, opts: list[SynOption], pairs: SynPairs, best: np.ndarray, best_value: np.ndarray):
