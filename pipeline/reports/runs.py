@@ -4,7 +4,8 @@
 - active (Pending ... PostProcessing): RunActive with its status (409): outputs are not final;
 - terminal and older than the retention window: OutputsRemoved (410). Retention (the timer)
   deletes output rows of runs whose `ended_at_utc` is more than POWERFILL_RETENTION_DAYS ago and
-  keeps the run row; the test here is that same rule, so a report never shows a half-purged run;
+  keeps the run row; the test here is that same rule (`pipeline.runs.reconcile.outputs_expired`),
+  so a report never shows a half-purged run;
 - Failed / Cancelled: readable; BR-9 left only the synthetic tables, the log and the cash map, and
   every page carries a note naming failure_step and failure_message.
 """
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from pipeline.db.schema import run_history
+from pipeline.runs.reconcile import outputs_expired
 from pipeline.reports.errors import OutputsRemoved, RunActive, RunNotFound
 from pipeline.settings import get_settings
 from pipeline.statuses import ACTIVE_STATUSES, RunStatus
@@ -58,11 +60,6 @@ def _loads(raw: str | None) -> Any:
         return None
 
 
-def retention_cutoff(now: datetime | None = None) -> datetime:
-    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
-    return now - timedelta(days=get_settings().retention_days)
-
-
 def readable_run(conn: Connection, tenant_id: str, run_id: str) -> RunInfo:
     row = conn.execute(
         select(run_history).where(run_history.c.run_id == run_id, run_history.c.tenant_id == tenant_id)
@@ -78,7 +75,8 @@ def readable_run(conn: Connection, tenant_id: str, run_id: str) -> RunInfo:
     if info.status in {s.value for s in ACTIVE_STATUSES}:
         raise RunActive(f"run {run_id} is {info.status}; its reports are available once it finishes",
                         run_id=run_id, status=info.status)
-    if info.ended_at_utc is not None and info.ended_at_utc < retention_cutoff():
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    if outputs_expired(info.ended_at_utc, now, get_settings().retention_days):
         raise OutputsRemoved(f"the outputs of run {run_id} were removed by retention "
                              f"({get_settings().retention_days} days)", run_id=run_id, status=info.status)
     return info
