@@ -8,7 +8,9 @@
 #   POWERFILL_TEST_PG_URL   postgresql+psycopg://postgres@127.0.0.1:PORT/postgres (trust auth)
 #   POWERFILL_TEST_AZURITE  an Azurite connection string with QueueEndpoint=http://127.0.0.1:PORT/...
 # Whatever happens (command failure, Ctrl-C, SIGTERM), both services are stopped and the directory
-# is removed; the exit code is the command's (130/143 when interrupted).
+# is removed; the exit code is the command's (130/143 when interrupted). A SIGTERM sent to this
+# script alone takes effect when the command returns (bash waits for its foreground child); a run
+# killed outright (SIGKILL) is cleaned up by the next run, which stops whatever it left behind.
 #
 # Environment: PG_BIN (default /usr/lib/postgresql/15/bin), AZURITE_QUEUE (default
 # node_modules/.bin/azurite-queue under the repo), SERVICES_START_TIMEOUT seconds (default 60).
@@ -56,7 +58,8 @@ as_pg() {
 stop_services() {
     local dir=$1 pid
     pid=$(cat "$dir/azurite.pid" 2>/dev/null || true)
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    # Check the command line too: after a crash the pid may have been reused by something else.
+    if [[ -n "$pid" ]] && process_alive "$pid" && grep -q azurite "/proc/$pid/cmdline" 2>/dev/null; then
         kill -TERM "$pid" 2>/dev/null || true
         wait_for_exit "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -106,7 +109,7 @@ trap 'exit 143' TERM
 # wait_for_exit PID SECONDS: true once PID is gone, false if it is still there at the deadline.
 wait_for_exit() {
     local pid=$1 deadline=$((SECONDS + $2))
-    while kill -0 "$pid" 2>/dev/null; do
+    while process_alive "$pid"; do
         [[ $SECONDS -lt $deadline ]] || return 1
         sleep 0.1
     done
