@@ -260,6 +260,20 @@ def test_pools_and_lockdowns(book):
     assert sum(1 for p, t in pools.items() if t) >= 5
 
 
+def test_one_trade_is_over_locked(book):
+    """A locked pool larger than what is left of its open trade: the engine reports OverLocked."""
+    pools = {r["pool_name"]: r["trade_id"] for r in book["pools"]}
+    locked = {r["pool_name"] for r in book["lockdowns"] if r["lock_pool"] == "true"}
+    inactive = {r["stage_name"] for r in book["loan_stages"] if r["is_active"] == "false"}
+    locked_amount = Counter()
+    for r in book["loans"]:
+        if r["current_pool_name"] in locked and pools[r["current_pool_name"]] and r["stage_name"] not in inactive:
+            locked_amount[pools[r["current_pool_name"]]] += Decimal(r["loan_amount"])
+    over = [t["trade_id"] for t in book["trades"] if t["status"] == "Open" and locked_amount[t["trade_id"]]
+            > Decimal(t["trade_amount"]) * (1 + Decimal(t["tolerance_pct"]) / 100)]
+    assert len(over) == 1
+
+
 def test_constraints_use_every_operator_and_levels(book):
     rules = book["constraint_rules"]
     assert {r["operator"] for r in rules} == set(OPERATORS)
@@ -301,3 +315,21 @@ def test_generate_api_returns_typed_rows():
     assert all(isinstance(r["is_active"], bool) for r in data["loan_stages"])
     assert all(isinstance(t["settlement_date"], date) for t in data["trades"])
     assert set(data) == set(COLUMNS)
+
+
+# ---- the validated importer accepts it -----------------------------------------------------------
+
+def test_small_book_loads_through_the_importer(small_dir, db, tenant_id):
+    from sqlalchemy import func, select
+
+    from pipeline.inputs import KINDS, import_many
+
+    uploads = {k: ((small_dir / f"{k}.csv").read_bytes(), "csv", f"{k}.csv") for k in KINDS}
+    result = import_many(db, tenant_id, uploads)
+    expected = json.loads((small_dir / "dataset.json").read_text())["row_counts"]
+    assert result.counts == expected
+    with db.connect() as conn:
+        for kind in KINDS:
+            table = INPUT_TABLES[kind]
+            stored = conn.execute(select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id)).scalar()
+            assert stored == expected[kind], kind

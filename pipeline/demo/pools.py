@@ -4,7 +4,7 @@
   (15–60% of the trade), split into pools of at most $20M; a third of those pools are locked;
 - every Closed TBA/SPEC trade keeps a pool of loans that must now switch or leave, and one pool of
   shipped (inactive) loans stays locked on a Closed trade;
-- one open trade holds a locked pool larger than its window (the engine reports it OverLocked);
+- one open trade, mostly delivered, holds a locked pool larger than its window (reported OverLocked);
 - a few warehouse pools have no trade; the first is locked, so its loans are pinned to no trade.
 Lockdown rows exist for every locked pool (true) and for some unlocked ones (false: no effect).
 """
@@ -57,9 +57,11 @@ def build_pools(rng: np.random.Generator, loans: LoanArrays, trades: list[Trade]
     open_in_horizon = [t for t in agency if t.status == "Open" and t.settle_day <= horizon_days]
     over = open_in_horizon[int(rng.integers(len(open_in_horizon)))] if open_in_horizon else None
     if over is not None:
-        window_max = over.amount_cents * (1 + over.tolerance_pct / 100)
-        members = take(over.candidates, window_max * 1.08)
-        if loans.amount_cents[members].sum() > window_max:
+        # mostly delivered already: what is left of the trade is smaller than its locked pool
+        members = take(over.candidates, over.amount_cents * rng.uniform(0.3, 0.6))
+        if len(members):
+            locked_cents = int(loans.amount_cents[members].sum())
+            over.amount_cents = max(1, int(locked_cents * 0.8 / (1 + over.tolerance_pct / 100)))
             book.add(loans, members, over, locked=True)
 
     for t in agency:

@@ -97,7 +97,7 @@ def _plan_one(rng, inst: Instrument, idx: np.ndarray, loans: LoanArrays, months,
         prices = cash_grid_price(inst.family, rates, offset)
         return Trade("", inst, settle, (settle - as_of).days, None, grid8=(lo8, hi8),
                      grid=list(zip(rates.tolist(), prices.tolist())),
-                     tolerance_pct=float(rng.choice([0, 1, 2, 5])),
+                     tolerance_pct=float(rng.choice([0, 1, 2, 5], p=[0.05, 0.25, 0.3, 0.4])),
                      counterparty=P.AGGREGATORS[int(rng.integers(len(P.AGGREGATORS)))])
     m = int(rng.choice(3, p=MONTH_WEIGHTS))
     coupon = float(inst.coupons[int(rng.choice(len(inst.coupons), p=_coupon_weights(inst.coupons)))])
@@ -106,7 +106,7 @@ def _plan_one(rng, inst: Instrument, idx: np.ndarray, loans: LoanArrays, months,
     if inst.type == "SPEC":  # a SPEC trade's price already includes its payup
         price += payup_points(inst, coupon)
     return Trade("", inst, settle, (settle - as_of).days, m, coupon=coupon, price=float(tick64(price)),
-                 tolerance_pct=float(rng.choice([0, 0.5, 1, 2, 2.5, 5])),
+                 tolerance_pct=float(rng.choice([0, 0.5, 1, 2, 2.5, 5], p=[0.06, 0.14, 0.2, 0.2, 0.15, 0.25])),
                  counterparty=P.COUNTERPARTIES[int(rng.integers(len(P.COUNTERPARTIES)))])
 
 
