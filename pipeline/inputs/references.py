@@ -102,8 +102,6 @@ def _check_ref(view: TenantView, ref: Ref, parent_keys: set[tuple], errors: Erro
                 continue
             errors.add(child.error(index, column, record[column],
                                    f"unknown {ref.what} {_shown(ref.child_cols, key)}: not in {view.source(ref.parent)}"))
-            if errors.full:
-                return
         return
     parent = view.uploads[ref.parent]
     for key in sorted(view.stored(ref.child, ref.child_cols) - parent_keys, key=str):
