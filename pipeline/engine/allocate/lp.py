@@ -110,6 +110,11 @@ def solve_component(
     if integer:
         h.setOptionValue("mip_rel_gap", 0.0)
         h.setOptionValue("mip_abs_gap", 1.0)  # $1: the objective is in dollars
+        # measured on residual MILPs: sub-MIP heuristics and presolve cost more than they find
+        for key in ("mip_heuristic_run_rins", "mip_heuristic_run_rens",
+                    "mip_heuristic_run_feasibility_jump"):
+            h.setOptionValue(key, False)
+        h.setOptionValue("presolve", "off")
         if node_limit is not None:
             h.setOptionValue("mip_max_nodes", int(node_limit))
     else:

@@ -28,7 +28,7 @@ from pipeline.engine.allocate.sweep import sweep
 
 MILP_DIRECT_PAIRS = 400  # components this small are solved exactly as a MILP
 MILP_NODE_LIMIT = 500
-RESIDUAL_MAX_PAIRS = 120  # a residual MILP larger than this is cut into trade blocks
+RESIDUAL_MAX_PAIRS = 80  # a residual MILP larger than this is cut into trade blocks
 ITERATIONS_PER_ELEMENT = 50  # simplex iteration cap = this × (rows + columns), never reached in practice
 
 
