@@ -29,6 +29,9 @@ class LifecycleConfig:
     run_budget_seconds: float = 480
     pending_requeue_seconds: float = 120
     retention_days: int = 30
+    # A run whose message was never sent is requeued only after this long: its submit may still be
+    # between commit and send (three send attempts with 5 s timeouts fit well inside it).
+    enqueue_grace_seconds: float = 30
     business_timezone: str = "America/New_York"
     clock: Callable[[], datetime] = utcnow
     steps: Callable[[], tuple[Step, ...]] = default_steps

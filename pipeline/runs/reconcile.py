@@ -8,8 +8,9 @@ send messages:
 2. unserved runs (active, no live lease):
    - the lease expired (its worker died): re-enqueue while `attempt_count < max_attempts`, else
      Failed "abandoned after N attempts";
-   - no lease and not enqueued, or enqueued more than `pending_requeue_seconds` ago without a
-     pickup: re-enqueue (or Failed as above when the attempts are used up);
+   - no lease and never enqueued (submitted more than `enqueue_grace_seconds` ago), or enqueued
+     more than `pending_requeue_seconds` ago without a pickup: re-enqueue (or Failed as above when
+     the attempts are used up);
 3. due schedules → runs (pipeline.runs.schedules);
 4. retention: output rows of runs that ended more than `retention_days` ago are deleted; run rows
    stay. `outputs_expired()` tells the report routes to answer 410 for such runs.
@@ -102,15 +103,18 @@ def _recover_unserved(engine: Engine, tenants: list[str], now: datetime, config:
     with engine.connect() as conn:
         rows = conn.execute(
             select(h.run_id, h.tenant_id, h.lease_owner, h.lease_expires_at_utc, h.attempt_count, h.enqueued_at_utc,
-                   h.current_step)
+                   h.started_at_utc, h.current_step)
             .where(h.tenant_id.in_(tenants), h.status.in_(ACTIVE), h.cancel_requested_at_utc.is_(None),
                    h.lease_owner.is_(None) | (h.lease_expires_at_utc < now))
         ).all()
     to_send: list[tuple[str, str]] = []
+    grace_before = now - timedelta(seconds=config.enqueue_grace_seconds)
     for row in rows:
         died = row.lease_owner is not None
         if not died and row.enqueued_at_utc is not None and row.enqueued_at_utc >= stale_before:
             continue  # queued recently; give the queue its chance
+        if not died and row.enqueued_at_utc is None and row.started_at_utc >= grace_before:
+            continue  # just submitted: its submit may be between commit and send
         with telemetry.log_context(run_id=row.run_id, tenant_id=row.tenant_id, attempt=row.attempt_count):
             if row.attempt_count >= config.max_attempts:
                 message = f"abandoned after {row.attempt_count} attempts"
