@@ -22,8 +22,8 @@ from pipeline.engine.runner import RunContext, run_pending_steps, run_summary, u
 AS_OF = date(2026, 11, 2)
 
 
-def d(x) -> Decimal:
-    return Decimal(str(x))
+def d(x) -> Decimal | None:
+    return None if x is None else Decimal(str(x))
 
 
 def day(n: int) -> date:
@@ -75,17 +75,12 @@ class Scenario:
                    coupon=d(kw.pop("coupon", "6")), trade_amount=d(amount), tolerance_pct=d(kw.pop("tolerance", 5)),
                    price=d(kw.pop("price", 101)), settlement_date=kw.pop("settle", day(20)), status="Open",
                    counterparty="CP")
-        if row["coupon"] is not None and kw.get("cash"):
-            row["coupon"] = None
-        kw.pop("cash", None)
         row.update(kw)
         self.rows["trades"].append(row)
         return self
 
     def cash_trade(self, trade_id: str, grid: list[tuple], amount=1_000_000, instrument="CASH1", **kw) -> "Scenario":
-        self.trade(trade_id, amount=amount, instrument=instrument, coupon=None, price=None, cash=True, **kw)
-        self.rows["trades"][-1]["coupon"] = None
-        self.rows["trades"][-1]["price"] = None
+        self.trade(trade_id, amount=amount, instrument=instrument, coupon=None, price=None, **kw)
         for rate, price in grid:
             self.rows["cash_grids"].append(dict(trade_id=trade_id, note_rate=d(rate), price=d(price)))
         return self
