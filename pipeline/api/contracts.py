@@ -8,12 +8,22 @@ output of `powerfill run --sync`. Its `summary` lists every RunSummary field of 
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Union
+from datetime import datetime, timezone
+from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from pipeline.statuses import RunStatus, StepStatus, Trigger
+
+def _utc_iso(value: datetime) -> str:
+    """Timestamps are stored naive UTC; on the wire they are RFC 3339 with the Z offset."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+UtcDateTime = Annotated[datetime, PlainSerializer(_utc_iso, return_type=str, when_used="json"),
+                        WithJsonSchema({"type": "string", "format": "date-time"})]
 
 Number = Union[int, float, str, None]  # decimals travel as strings, never rounded by JSON floats
 
@@ -74,8 +84,8 @@ class RunResponse(BaseModel):
     trigger: Trigger
     requested_by: str | None = None
     schedule_name: str | None = None
-    started_at: datetime = Field(description="when the run was submitted (UTC)")
-    ended_at: datetime | None = None
+    started_at: UtcDateTime = Field(description="when the run was submitted (UTC)")
+    ended_at: UtcDateTime | None = None
     options: dict[str, Any] = Field(description="the resolved run options (ENGINE.md §3)")
     current_step: str | None = Field(None, description="the step executing now (active runs)")
     steps_done: int = Field(0, description="steps Succeeded or Skipped")
@@ -95,8 +105,8 @@ class RunListItem(BaseModel):
     status: RunStatus
     trigger: Trigger
     requested_by: str | None = None
-    started_at: datetime
-    ended_at: datetime | None = None
+    started_at: UtcDateTime
+    ended_at: UtcDateTime | None = None
     current_step: str | None = None
     failure_step: str | None = None
     links: RunLinks
@@ -130,9 +140,9 @@ class ScheduleIn(BaseModel):
 class ScheduleOut(ScheduleIn):
     model_config = ConfigDict(extra="forbid")
 
-    last_fired_at: datetime | None = None
+    last_fired_at: UtcDateTime | None = None
     last_result: dict[str, Any] | None = None
-    next_fire_at: datetime | None = None
+    next_fire_at: UtcDateTime | None = None
 
 
 class ScheduleList(BaseModel):

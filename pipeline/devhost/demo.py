@@ -26,6 +26,7 @@ BAR = 30
 def _reset_environment(data_dir: Path, queue: str) -> None:
     os.environ["POWERFILL_DATA_DIR"] = str(data_dir)
     os.environ["POWERFILL_RUNS_QUEUE"] = queue
+    os.environ.setdefault("POWERFILL_LOG_LEVEL", "WARNING")  # the demo prints its own story
     for name in ("POWERFILL_TENANTS", "POWERFILL_TENANTS_FILE"):
         os.environ.pop(name, None)  # the demo uses the built-in local registry (the demo tenant)
     from pipeline.settings import get_settings

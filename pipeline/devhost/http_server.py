@@ -139,7 +139,12 @@ def make_handler(router: Router, max_body_bytes: Callable[[], int]) -> type[Base
             elif size:
                 self.close_connection = True
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+        def __getattr__(self, name: str):
+            # Every method (TRACE, PROPFIND, ...) goes through routing: 404/405 in the API's
+            # error shape rather than http.server's 501 HTML page.
+            if name.startswith("do_"):
+                return self._handle
+            raise AttributeError(name)
 
     return Handler
 
