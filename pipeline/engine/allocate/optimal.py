@@ -23,12 +23,15 @@ from pipeline.engine.allocate.book import Book, value_order
 from pipeline.engine.allocate.components import split
 from pipeline.engine.allocate.lp import solve_component
 from pipeline.engine.allocate.problem import AllocationProblem, LevelProblem, build_level
-from pipeline.engine.allocate.repair import pairs_by_trade, round_solution, swaps, window_fill
+from pipeline.engine.allocate.repair import moves, pairs_by_trade, round_solution, swaps, window_fill
 from pipeline.engine.allocate.sweep import sweep
 
 MILP_DIRECT_PAIRS = 400  # components this small are solved exactly as a MILP
 MILP_NODE_LIMIT = 500
-RESIDUAL_MAX_PAIRS = 80  # a residual MILP larger than this is cut into trade blocks
+REPAIR_PASSES = 3  # rounds of (fill, swaps, moves): a deterministic work limit
+RESIDUAL_MAX_PAIRS = 80
+NEIGHBOUR_HELD = 0  # per trade a split loan touches: held loans the residual MILP may release
+NEIGHBOUR_FREE = 0  # ... and free candidates it may bring in  # a residual MILP larger than this is cut into trade blocks
 ITERATIONS_PER_ELEMENT = 50  # simplex iteration cap = this × (rows + columns), never reached in practice
 
 
@@ -134,11 +137,16 @@ def solve_level(
     polish_seconds = time.perf_counter() - t_polish
     touched = round_solution(book, lvl.pairs, x)
     by_trade = pairs_by_trade(book, lvl.pairs)
+    level_trades = np.fromiter(by_trade, dtype=np.int64)
+    n_swaps = 0
+    for _ in range(REPAIR_PASSES):
+        window_fill(book, by_trade, value=True)
+        focus = level_trades[book.fill[level_trades] < book.cap[level_trades]]
+        changed = swaps(book, by_trade, focus) + moves(book, by_trade, level)
+        n_swaps += changed
+        if not changed:
+            break
     window_fill(book, by_trade, value=True)
-    under = np.flatnonzero(book.fill < book.min_need)
-    focus = np.union1d(touched, np.intersect1d(under, np.fromiter(by_trade, dtype=np.int64)))
-    n_swaps = swaps(book, by_trade, focus)
-    window_fill(book, by_trade)
     sweep(book, lvl.pairs)
     book.check()
     return LevelSolve(
@@ -181,13 +189,25 @@ def polish_residual(book: Book, lvl: LevelProblem, x: np.ndarray, deadline: floa
     if len(loans) == 0:
         return 0
     lp_loan = p.pair_loan[lvl.pairs]
+    lp_trade = p.pair_trade[lvl.pairs]
     in_res = np.isin(lp_loan, loans)
-    pairs = lvl.pairs[in_res]
-    xr = x[in_res].copy()
+    # neighbourhood of each trade a split loan touches: its lowest-value held loans of this
+    # level (released, to be re-decided) and its best free candidates, each by that one pair
+    touched = np.isin(lp_trade, np.unique(lp_trade[frac]))
+    held = touched & (book.pair_of_loan[lp_loan] == lvl.pairs)
+    free = touched & (book.pair_of_loan[lp_loan] < 0) & ~in_res
+    out_pairs = _extreme_per_trade(p, lvl.pairs[held], NEIGHBOUR_HELD, worst=True)
+    in_pairs = _extreme_per_trade(p, lvl.pairs[free], NEIGHBOUR_FREE, worst=False)
+    for loan in p.pair_loan[out_pairs].tolist():
+        book.remove(loan)
+    pairs = np.concatenate([lvl.pairs[in_res], out_pairs, in_pairs])
+    xr = np.concatenate([x[in_res], np.ones(len(out_pairs)), np.zeros(len(in_pairs))])
+    order = np.argsort(pairs, kind="stable")
+    pairs, xr = pairs[order], xr[order]
     t = p.pair_trade[pairs]
     fits = book.amount[p.pair_loan[pairs]] <= book.cap[t] - book.fill[t]
     pairs, xr = pairs[fits], xr[fits]
-    x[in_res] = 0.0
+    x[np.isin(lp_loan, np.concatenate([loans, p.pair_loan[out_pairs], p.pair_loan[in_pairs]]))] = 0.0
     residual = LevelProblem(
         level=lvl.level, pairs=pairs, candidate_pairs=len(pairs),
         cap_cents=book.cap - book.fill, need_cents=np.maximum(book.min_need - book.fill, 0),
@@ -236,3 +256,17 @@ def _bounded_parts(p: AllocationProblem, pairs: np.ndarray, xr: np.ndarray, limi
         for b in np.unique(block[keep]).tolist():
             parts.append(cp[keep & (block == b)])
     return parts
+
+
+def _extreme_per_trade(p: AllocationProblem, pairs: np.ndarray, n: int, worst: bool) -> np.ndarray:
+    """Per trade, the n pairs of lowest (`worst`) or highest objective value per dollar."""
+    if len(pairs) == 0 or n <= 0:
+        return pairs[:0]
+    ordered = value_order(p, pairs)
+    if worst:
+        ordered = ordered[::-1]
+    trade = p.pair_trade[ordered]
+    order = np.argsort(trade, kind="stable")
+    ordered, trade = ordered[order], trade[order]
+    rank = np.arange(len(trade)) - np.searchsorted(trade, trade, side="left")
+    return np.sort(ordered[rank < n])

@@ -80,7 +80,7 @@ def window_fill(book: Book, by_trade: dict[int, np.ndarray], value: bool = False
             if not ok.any():
                 break
             free, a = free[ok], a[ok]
-            short = book.min_need[t] - book.fill[t]
+            short = max(int(book.min_need[t] - book.fill[t]), 0)
             gain = p.pair_objective_cents[free] + lam * np.minimum(a, short)
             best = _argbest(gain, a, p.pair_loan[free])
             if gain[best] <= 0:
@@ -139,3 +139,47 @@ def pairs_by_trade(book: Book, pairs: np.ndarray) -> dict[int, np.ndarray]:
     cuts = np.flatnonzero(np.diff(trade[order])) + 1
     groups = np.split(sorted_pairs, cuts)
     return {int(p.pair_trade[g[0]]): g for g in groups if len(g)}
+
+
+MOVE_ROUNDS = 6  # moves into each under-min trade per pass: a deterministic work limit
+
+
+def moves(book: Book, by_trade: dict[int, np.ndarray], level: int) -> int:
+    """Move loans this level placed elsewhere into a trade with room, when it pays.
+
+    Gain of moving loan l from t' to t: obj(l,t) − obj(l,t') + λ·(shortfall removed at t −
+    shortfall added at t'); the loan must fit t. Earlier levels' loans are never touched.
+    """
+    p = book.problem
+    lam = float(p.shortfall_penalty)
+    done = 0
+    for t in sorted(by_trade):
+        cand = by_trade[t]
+        for _ in range(MOVE_ROUNDS):
+            short_t = max(int(book.min_need[t] - book.fill[t]), 0)
+            if book.fill[t] >= book.cap[t]:
+                break
+            loans = p.pair_loan[cand]
+            cur = book.pair_of_loan[loans]
+            ok = cur >= 0
+            ok[ok] = (p.pair_level[cur[ok]] == level) & (p.pair_trade[cur[ok]] != t)
+            if not ok.any():
+                break
+            pairs, cur, loans = cand[ok], cur[ok], loans[ok]
+            a = book.amount[loans]
+            fits = a <= book.cap[t] - book.fill[t]
+            if not fits.any():
+                break
+            pairs, cur, loans, a = pairs[fits], cur[fits], loans[fits], a[fits]
+            src = p.pair_trade[cur]
+            short_src = np.maximum(book.min_need[src] - book.fill[src], 0)
+            added = np.maximum(book.min_need[src] - (book.fill[src] - a), 0) - short_src
+            gain = (p.pair_objective_cents[pairs] - p.pair_objective_cents[cur]
+                    + lam * (np.minimum(a, short_t) - added))
+            best = _argbest(gain, a, loans)
+            if not gain[best] > 0.5:
+                break
+            book.remove(int(loans[best]))
+            book.place(int(pairs[best]))
+            done += 1
+    return done
