@@ -97,3 +97,34 @@ def assert_invariants(p: AllocationProblem, loan_trade: np.ndarray) -> None:
             assert fill[t] + p.loan_amount_cents[l] > p.trade_capacity_cents[t], (
                 f"sweep: loan {l} fits trade {t} with positive value"
             )
+
+
+def random_book(n_loans: int, n_trades: int, seed: int, penalty: float = 1.0) -> AllocationProblem:
+    """A mid-size random book (about 6 pairs per loan, 3 levels, values 98-104, capacities ~70%
+    of supply, minimums 95-100% of the maximum)."""
+    rng = np.random.default_rng(seed)
+    amount = np.round(rng.lognormal(np.log(300_000), 0.45, n_loans) * 100).astype(np.int64)
+    per_loan = np.minimum(rng.poisson(6, n_loans) + 1, n_trades)
+    loans, trades = [], []
+    for l, k in enumerate(per_loan.tolist()):
+        trades.extend(sorted(rng.choice(n_trades, size=k, replace=False).tolist()))
+        loans.extend([l] * k)
+    pair_loan = np.array(loans, dtype=np.int32)
+    pair_trade = np.array(trades, dtype=np.int32)
+    value = rng.uniform(98.5, 103, n_trades)[pair_trade] + rng.normal(0, 0.6, len(pair_loan))
+    obj = np.round(amount[pair_loan] * (value - 100) / 100).astype(np.int64)
+    weights = rng.uniform(0.5, 1.5, n_trades)
+    size = weights / weights.sum() * 0.7 * amount.sum()
+    tol = rng.uniform(0, 0.025, n_trades)
+    return AllocationProblem(
+        loan_ids=[f"L{i:05d}" for i in range(n_loans)],
+        loan_amount_cents=amount,
+        trade_ids=[f"T{i:03d}" for i in range(n_trades)],
+        trade_capacity_cents=np.round(size * (1 + tol)).astype(np.int64),
+        trade_min_need_cents=np.round(size * (1 - tol)).astype(np.int64),
+        pair_loan=pair_loan,
+        pair_trade=pair_trade,
+        pair_level=rng.choice([1, 2, 3], size=len(pair_loan), p=[0.3, 0.3, 0.4]).astype(np.int32),
+        pair_objective_cents=obj,
+        shortfall_penalty=penalty,
+    )

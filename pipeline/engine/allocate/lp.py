@@ -12,6 +12,9 @@ objective to dollars to keep HiGHS' absolute tolerances meaningful (1e-7 · $1M 
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -39,9 +42,36 @@ class LpOutcome:
         return self.status in {"optimal", "node_limit", "iteration_limit_mip"} and len(self.x) >= 0
 
 
+_banner_lock = threading.Lock()
+_banner_done = False
+
+
+def new_highs() -> highspy.Highs:
+    """A quiet HiGHS instance. The library prints its banner to stdout (fd 1, from C++) on the
+    first construction in a process, which would corrupt JSON printed by the CLI; that one
+    construction runs with fd 1 pointed at /dev/null."""
+    global _banner_done
+    with _banner_lock:
+        if not _banner_done:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, 1)
+                h = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+                os.close(devnull)
+            _banner_done = True
+        else:
+            h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def highspy_version() -> str:
-    h = highspy.Highs()
-    return f"{h.version()}" if hasattr(h, "version") else "1.16.0"
+    return str(new_highs().version())
 
 
 def solve_component(
@@ -100,8 +130,7 @@ def solve_component(
     if integer:
         lp.integrality_ = [highspy.HighsVarType.kInteger] * n_p + [highspy.HighsVarType.kContinuous] * n_s
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", SEED)
     h.setOptionValue("time_limit", max(float(time_limit_s), 0.01))

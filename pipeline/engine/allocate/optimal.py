@@ -139,14 +139,18 @@ def solve_level(
     by_trade = pairs_by_trade(book, lvl.pairs)
     level_trades = np.fromiter(by_trade, dtype=np.int64)
     n_swaps = 0
+    focus = level_trades
     for _ in range(REPAIR_PASSES):
-        window_fill(book, by_trade, value=True)
-        focus = level_trades[book.fill[level_trades] < book.cap[level_trades]]
-        changed = swaps(book, by_trade, focus) + moves(book, by_trade, level)
+        before = book.fill.copy()
+        window_fill(book, by_trade, value=True, trades=focus)
+        focus = focus[book.fill[focus] < book.cap[focus]]
+        changed = swaps(book, by_trade, focus) + moves(book, by_trade, level, trades=focus)
         n_swaps += changed
-        if not changed:
+        # the next pass looks only at trades whose fill changed in this one
+        focus = level_trades[book.fill[level_trades] != before[level_trades]]
+        if not changed or len(focus) == 0:
             break
-    window_fill(book, by_trade, value=True)
+    window_fill(book, by_trade, value=True, trades=focus)
     sweep(book, lvl.pairs)
     book.check()
     return LevelSolve(

@@ -56,8 +56,8 @@ class AllocationProblem:
                 raise ValueError("pair_loan out of range")
             if self.pair_trade.min() < 0 or self.pair_trade.max() >= n_t:
                 raise ValueError("pair_trade out of range")
-            keys = pair_keys(self.pair_loan, self.pair_trade, n_t)
-            if len(np.unique(keys)) != n_p:
+            keys = np.sort(pair_keys(self.pair_loan, self.pair_trade, n_t))
+            if (keys[1:] == keys[:-1]).any():
                 raise ValueError("a (loan, trade) pair appears twice")
         if (np.asarray(self.loan_amount_cents) < 0).any():
             raise ValueError("loan amounts must be non-negative")
@@ -130,7 +130,7 @@ def earlier_fill(problem: AllocationProblem, pair_of_loan: np.ndarray, level: in
 
 def build_level(problem: AllocationProblem, level: int, pair_of_loan: np.ndarray) -> LevelProblem:
     """P_k given the allocation of the earlier levels in `pair_of_loan` (later levels ignored)."""
-    fill = _exact_fill(problem, pair_of_loan, level)
+    fill = earlier_fill(problem, pair_of_loan, level)  # exact: cents sums stay below 2**53
     cap = np.asarray(problem.trade_capacity_cents, dtype=np.int64) - fill
     need = np.maximum(np.asarray(problem.trade_min_need_cents, dtype=np.int64) - fill, 0)
     held = pair_of_loan >= 0
@@ -153,7 +153,3 @@ def build_level(problem: AllocationProblem, level: int, pair_of_loan: np.ndarray
         is_first=level == min(problem.levels(), default=level),
     )
 
-
-def _exact_fill(problem: AllocationProblem, pair_of_loan: np.ndarray, level: int) -> np.ndarray:
-    # bincount goes through float64 weights; sums of cents stay exact below 2**53 (~$90 trillion)
-    return earlier_fill(problem, pair_of_loan, level)

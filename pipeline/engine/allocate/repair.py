@@ -47,7 +47,23 @@ def round_solution(book: Book, pairs: np.ndarray, x: np.ndarray) -> np.ndarray:
 def place_integral(book: Book, pairs: np.ndarray, x: np.ndarray) -> None:
     """Pairs the LP sets to 1, in value order, each re-checked against capacity in cents."""
     p = book.problem
-    for pair in value_order(p, pairs[x >= INTEGRAL]).tolist():
+    chosen = pairs[x >= INTEGRAL]
+    chosen = chosen[book.pair_of_loan[p.pair_loan[chosen]] < 0]
+    if len(chosen) == 0:
+        return
+    # the LP gives each loan at most one x = 1; place trade by trade in bulk where the whole set
+    # fits in cents, one by one in value order only at a trade the float solve overfilled
+    trade = p.pair_trade[chosen]
+    amount = book.amount[p.pair_loan[chosen]]
+    total = np.bincount(trade, weights=amount, minlength=p.n_trades).astype(np.int64)
+    bulk = (book.fill + total <= book.cap)[trade]
+    loans = p.pair_loan[chosen[bulk]]
+    first = np.unique(loans, return_index=True)[1]
+    ok = chosen[bulk][first] if len(first) == len(loans) else np.zeros(0, dtype=np.int64)
+    rest = chosen[~bulk] if len(ok) else chosen
+    book.pair_of_loan[p.pair_loan[ok]] = ok
+    np.add.at(book.fill, p.pair_trade[ok], book.amount[p.pair_loan[ok]])
+    for pair in value_order(p, rest).tolist():
         loan = int(p.pair_loan[pair])
         t = int(p.pair_trade[pair])
         if book.pair_of_loan[loan] < 0 and book.fill[t] + book.amount[loan] <= book.cap[t]:
@@ -62,7 +78,8 @@ def _gain(book: Book, pair: int, lam: float) -> float:
     return int(p.pair_objective_cents[pair]) + lam * min(a, short)
 
 
-def window_fill(book: Book, by_trade: dict[int, np.ndarray], value: bool = False) -> None:
+def window_fill(book: Book, by_trade: dict[int, np.ndarray], value: bool = False,
+                trades: np.ndarray | None = None) -> None:
     """Fill trades under their minimum (and, with `value`, any room) with the best fitting pair.
 
     "Best" is the largest absolute gain, not gain per dollar: the room left after rounding is
@@ -70,7 +87,7 @@ def window_fill(book: Book, by_trade: dict[int, np.ndarray], value: bool = False
     """
     p = book.problem
     lam = float(p.shortfall_penalty)
-    for t in sorted(by_trade):
+    for t in sorted(by_trade) if trades is None else trades.tolist():
         cand = by_trade[t]
         while value or book.fill[t] < book.min_need[t]:
             free = cand[book.pair_of_loan[p.pair_loan[cand]] < 0]
@@ -144,7 +161,8 @@ def pairs_by_trade(book: Book, pairs: np.ndarray) -> dict[int, np.ndarray]:
 MOVE_ROUNDS = 6  # moves into each under-min trade per pass: a deterministic work limit
 
 
-def moves(book: Book, by_trade: dict[int, np.ndarray], level: int) -> int:
+def moves(book: Book, by_trade: dict[int, np.ndarray], level: int,
+          trades: np.ndarray | None = None) -> int:
     """Move loans this level placed elsewhere into a trade with room, when it pays.
 
     Gain of moving loan l from t' to t: obj(l,t) − obj(l,t') + λ·(shortfall removed at t −
@@ -153,7 +171,7 @@ def moves(book: Book, by_trade: dict[int, np.ndarray], level: int) -> int:
     p = book.problem
     lam = float(p.shortfall_penalty)
     done = 0
-    for t in sorted(by_trade):
+    for t in sorted(by_trade) if trades is None else trades.tolist():
         cand = by_trade[t]
         for _ in range(MOVE_ROUNDS):
             short_t = max(int(book.min_need[t] - book.fill[t]), 0)
