@@ -132,6 +132,8 @@ def _run_steps(engine: Engine, tenant_id: str, run_id: str, options: RunOptions,
                 _release_for_redelivery(lease)
                 log.warning("transient error in step %s of run %s; the lease is released and the queue will "
                             "redeliver, resuming after the last checkpoint: %s", ctx.current_step, run_id, describe(err))
+                if isinstance(err, sa_exc.SQLAlchemyError):
+                    raise classify(err) from err  # one error tree past this point
                 raise
             log.error("permanent error in step %s of run %s; the run fails", ctx.current_step, run_id, exc_info=True)
             finalize_run(engine, tenant_id, run_id, RunStatus.FAILED, now=config.clock(), fence=owned,
