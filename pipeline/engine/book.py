@@ -84,10 +84,14 @@ class LoanBook:
     SQLite, a Decimal elsewhere; `exact.scaled_array` makes them exact integers)."""
 
     def __init__(self, columns: dict[str, list]):
-        order = sorted(range(len(columns["loan_id"])), key=columns["loan_id"].__getitem__)
-        self.columns: dict[str, list] = {name: [vals[i] for i in order] for name, vals in columns.items()}
+        ids = columns["loan_id"]
+        if all(a < b for a, b in zip(ids, ids[1:])):
+            self.columns: dict[str, list] = columns
+        else:
+            order = sorted(range(len(ids)), key=ids.__getitem__)
+            self.columns = {name: [vals[i] for i in order] for name, vals in columns.items()}
         col = self.columns
-        self.n = len(order)
+        self.n = len(ids)
         self.ids: list[str] = col["loan_id"]
         self.index: dict[str, int] = {lid: i for i, lid in enumerate(self.ids)}
         self.amount_c = scaled_array(col["loan_amount"], CENT)
@@ -98,7 +102,8 @@ class LoanBook:
         ]
         self.available_day = np.array([d.toordinal() if d else NO_DAY for d in self.available], dtype=np.int64)
         self.products: list[str] = col["product"]
-        self._product_codes = {p: k for k, p in enumerate(sorted(set(self.products)))}
+        self.product_names = sorted(set(self.products))
+        self._product_codes = {p: k for k, p in enumerate(self.product_names)}
         self.product_code = np.array([self._product_codes[p] for p in self.products], dtype=np.int64)
         self.pool: list[str | None] = col["current_pool_name"]
 
@@ -110,7 +115,7 @@ def _loan_columns(conn: Connection, tenant_id: str) -> dict[str, list]:
     """Loans column-wise; numeric columns without per-value type processing (the hot read)."""
     cols = [c for c in S.loans.c if c.name != "tenant_id"]
     sel = [type_coerce(c, NullType()).label(c.name) for c in cols]
-    rows = conn.execute(select(*sel).where(S.loans.c.tenant_id == tenant_id)).all()
+    rows = conn.execute(select(*sel).where(S.loans.c.tenant_id == tenant_id).order_by(S.loans.c.loan_id)).all()
     values = list(zip(*rows)) if rows else [() for _ in cols]
     out = {c.name: list(v) for c, v in zip(cols, values)}
     for c in cols:  # SQLite hands back dates as ISO text and booleans as ints

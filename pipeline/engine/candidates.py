@@ -72,60 +72,35 @@ def build_pairs(book: Book, in_scope: np.ndarray, trades: list[Trade], options: 
 
     names: list[tuple[str, str, str]] = []
     parts: list[tuple] = []
+    cons_of: dict[tuple[str, str], tuple[int, np.ndarray]] = {}
+    for key in sorted(by_instrument):
+        inst, constraints = book.instruments[key], book.constraints[key]
+        cons_of[key] = (len(names), np.array([c.priority for c in constraints], dtype=np.int64))
+        names.extend((key[0], key[1], c.name) for c in constraints)
+    # pass 1: pairs, over the loans passing the instrument's tests and one of its constraints
     for key in sorted(by_instrument):
         check_cancelled()
         inst = book.instruments[key]
-        t_idx = by_instrument[key]
-        stage_i = instrument_filter(book, inst, idx_scope)
-        out = stage_i < 2
-        _record_fail(fail, idx_scope[out], stage_i[out] * n_t + (n_t - 1 - t_idx[0]))
-        constraints = book.constraints[key]
-        cons_base = len(names)
-        names.extend((key[0], key[1], c.name) for c in constraints)
-        cand = idx_scope[~out]
+        cand = idx_scope[instrument_filter(book, inst, idx_scope) == 2]
+        cons_local = evaluator.constraint_index(book.constraints[key], cand)
+        cand, cons_local = cand[cons_local >= 0], cons_local[cons_local >= 0]
         if not len(cand):
             continue
-        cons_local = evaluator.constraint_index(constraints, cand)
-        prio = np.array([c.priority for c in constraints], dtype=np.int64)
+        cons_base, prio = cons_of[key]
         curve = book.carry_curves.get(inst.name)
         note, avail, amount = loans.note_u[cand], loans.available_day[cand], loans.amount_c[cand]
-        for ti in t_idx:
+        for ti in by_instrument[key]:
             check_cancelled()
             t = trades[ti]
-            settle = t.settlement_date.toordinal()
-            settle_ok = (avail != NO_DAY) & (avail + inst.lead_days + buffer <= settle)
-            price = np.zeros(len(cand), dtype=np.int64)
-            if inst.type == "CASH":
-                grid = book.cash_grids.get(t.trade_id, [])
-                s2 = settle_ok & (note >= grid[0][0]) & (note <= grid[-1][0]) if grid else np.zeros(len(cand), bool)
-                price[s2] = grid_price_e8(grid, note[s2]) if s2.any() else 0
-                s3 = s2 & (price >= floor_e8) if floor_e8 is not None else s2
-                serv = np.zeros(len(cand), dtype=np.int64)
-            else:
-                if t.coupon_u is None:
-                    s2 = np.zeros(len(cand), dtype=bool)
-                else:
-                    diff = note - t.coupon_u
-                    s2 = settle_ok.copy()
-                    if inst.min_servicing_u is not None:
-                        s2 &= diff >= inst.min_servicing_u
-                    if inst.max_servicing_u is not None:
-                        s2 &= diff <= inst.max_servicing_u
-                s3 = s2
-                price[:] = (t.price_u or 0) * 100
-                serv = None
-            ok = s3 & (cons_local >= 0)
-            stage = 2 + settle_ok.astype(np.int64) + s2 + s3 + ok
-            bad = ~ok
-            _record_fail(fail, cand[bad], stage[bad] * n_t + (n_t - 1 - ti))
-            if not ok.any():
+            reach, price = _trade_tests(book, inst, t, note, avail, buffer, floor_e8)
+            e = np.flatnonzero(reach == 5)
+            if not len(e):
                 continue
-            e = np.flatnonzero(ok)
-            p_price = price[e]
-            p_serv = serv[e] if serv is not None else servicing_value_e8(
+            settle = t.settlement_date.toordinal()
+            p_price = price[e] if price is not None else np.full(len(e), (t.price_u or 0) * 100, dtype=np.int64)
+            p_serv = np.zeros(len(e), dtype=np.int64) if inst.type == "CASH" else servicing_value_e8(
                 inst.servicing_multiple_u, note[e], t.coupon_u, inst.excess_base_u)
-            days = carry_days(settle, as_of_day, avail[e])
-            p_carry = carry_e8(note[e], days, curve)
+            p_carry = carry_e8(note[e], carry_days(settle, as_of_day, avail[e]), curve)
             value = p_price + p_serv + (p_carry if with_carry else 0)
             obj = dollar_value_cents(amount[e], value, par)
             switching = (pool_trade[cand[e]] >= 0) & (pool_trade[cand[e]] != ti)
@@ -134,7 +109,50 @@ def build_pairs(book: Book, in_scope: np.ndarray, trades: list[Trade], options: 
             c_local = cons_local[e]
             parts.append((cand[e], np.full(len(e), ti), cons_base + c_local, prio[c_local], p_price, p_serv,
                           p_carry, np.full(len(e), curve is not None), value, obj))
+    # pass 2: for in-scope loans without a pair, the test failed furthest down the list
+    has_pair = np.zeros(loans.n, dtype=bool)
+    for p in parts:
+        has_pair[p[0]] = True
+    lonely = idx_scope[~has_pair[idx_scope]]
+    for key in sorted(by_instrument) if len(lonely) else ():
+        check_cancelled()
+        inst, t_idx = book.instruments[key], by_instrument[key]
+        stage_i = instrument_filter(book, inst, lonely)
+        out = stage_i < 2
+        _record_fail(fail, lonely[out], stage_i[out] * n_t + (n_t - 1 - t_idx[0]))
+        cand = lonely[~out]
+        if not len(cand):
+            continue
+        note, avail = loans.note_u[cand], loans.available_day[cand]
+        for ti in t_idx:
+            reach, _ = _trade_tests(book, inst, trades[ti], note, avail, buffer, floor_e8)
+            _record_fail(fail, cand, reach * n_t + (n_t - 1 - ti))  # reach 5 = failed the rules
     return _assemble(trades, names, parts, fail)
+
+
+def _trade_tests(book: Book, inst, t: Trade, note: np.ndarray, avail: np.ndarray, buffer: int,
+                 floor_e8: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per loan: 2 + how many of SETTLE_DATE, SERVICING/GRID_RANGE, PRICE_FLOOR it passes in a row
+    (5 = all), and for CASH the interpolated price (0 where out of the grid)."""
+    settle_ok = (avail != NO_DAY) & (avail + inst.lead_days + buffer <= t.settlement_date.toordinal())
+    price = None
+    if inst.type == "CASH":
+        grid = book.cash_grids.get(t.trade_id, [])
+        s2 = settle_ok & (note >= grid[0][0]) & (note <= grid[-1][0]) if grid else np.zeros(len(note), dtype=bool)
+        price = np.zeros(len(note), dtype=np.int64)
+        if s2.any():
+            price[s2] = grid_price_e8(grid, note[s2])
+        s3 = s2 & (price >= floor_e8) if floor_e8 is not None else s2
+    else:
+        s2 = settle_ok & (t.coupon_u is not None)
+        if t.coupon_u is not None:
+            diff = note - t.coupon_u
+            if inst.min_servicing_u is not None:
+                s2 &= diff >= inst.min_servicing_u
+            if inst.max_servicing_u is not None:
+                s2 &= diff <= inst.max_servicing_u
+        s3 = s2
+    return 2 + settle_ok.astype(np.int64) + s2 + s3, price
 
 
 def _record_fail(fail: np.ndarray, loans: np.ndarray, score: np.ndarray) -> None:

@@ -183,6 +183,7 @@ class RuleEvaluator:
         self.book = book
         self._cols: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
         self._rules: dict[Rule, np.ndarray] = {}
+        self._cats: dict[str, list[str]] = {}
 
     def _column(self, field: str) -> tuple[str, np.ndarray, np.ndarray]:
         """(kind, values, present) for a loan column; kind is num, date or text."""
@@ -198,10 +199,11 @@ class RuleEvaluator:
             elif isinstance(kind, Date):
                 vals = np.array([v.toordinal() if v is not None else 0 for v in raw], dtype=np.int64)
                 self._cols[field] = ("date", vals, present)
-            else:
-                vals = np.empty(len(raw), dtype=object)
-                vals[:] = [v if v is not None else "" for v in raw]
-                self._cols[field] = ("text", vals, present)
+            else:  # text as category codes: each operator is evaluated once per distinct value
+                cats: dict[str, int] = {}
+                codes = np.array([cats.setdefault(v, len(cats)) if v is not None else 0 for v in raw], dtype=np.int64)
+                self._cols[field] = ("text", codes, present)
+                self._cats[field] = list(cats)
         return self._cols[field]
 
     def rule_mask(self, rule: Rule) -> np.ndarray:
@@ -213,7 +215,8 @@ class RuleEvaluator:
         if op in ("in", "not_in"):
             targets = [_target(kind, rule.field, part) for part in rule.value.split(";")]
             if kind == "text":
-                hit = np.isin(vals, np.array(targets, dtype=object))
+                wanted = set(targets)
+                hit = self._by_category(rule.field, vals, lambda c: c in wanted)
             else:
                 exact = [t for t, frac in targets if not frac]
                 hit = np.isin(vals, np.array(exact, dtype=np.int64))
@@ -221,7 +224,7 @@ class RuleEvaluator:
         elif op in _OPS:
             target = _target(kind, rule.field, rule.value)
             if kind == "text":
-                res = np.array([_OPS[op](v, target) for v in vals], dtype=bool)
+                res = self._by_category(rule.field, vals, lambda c: _OPS[op](c, target))
             else:
                 res = _compare_scaled(vals, op, *target)
         else:
@@ -229,6 +232,10 @@ class RuleEvaluator:
         mask = res & present
         self._rules[rule] = mask
         return mask
+
+    def _by_category(self, field: str, codes: np.ndarray, test) -> np.ndarray:
+        table = np.array([bool(test(c)) for c in self._cats[field]] or [False], dtype=bool)
+        return table[codes]
 
     def passes(self, constraint: Constraint, idx: np.ndarray) -> np.ndarray:
         """Bool per loan of `idx`: passes every rule of the constraint (no rules: every loan)."""
@@ -254,11 +261,16 @@ class RuleEvaluator:
 def instrument_filter(book: Book, inst: Instrument, idx: np.ndarray) -> np.ndarray:
     """Per loan of `idx`: the first instrument-level test it fails (0 PRODUCT, 1 LOAN_AMOUNT) or 2."""
     loans = book.loans
-    prod_ok = np.isin(loans.product_code[idx], loans.codes_of(inst.products))
-    orig = loans.orig_c[idx]
-    amt_ok = np.ones(len(idx), dtype=bool)
+    allowed = np.zeros(len(loans.product_names) + 1, dtype=bool)
+    allowed[loans.codes_of(inst.products)] = True
+    prod_ok = allowed[loans.product_code[idx]]
+    stage = prod_ok.astype(np.int64)
+    sub = np.flatnonzero(prod_ok)
+    orig = loans.orig_c[idx[sub]]
+    amt_ok = np.ones(len(sub), dtype=bool)
     if inst.min_loan_c is not None:
         amt_ok &= orig >= inst.min_loan_c
     if inst.max_loan_c is not None:
         amt_ok &= orig <= inst.max_loan_c
-    return np.where(~prod_ok, 0, np.where(~amt_ok, 1, 2))
+    stage[sub[amt_ok]] = 2
+    return stage

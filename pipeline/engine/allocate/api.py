@@ -81,12 +81,14 @@ def allocate(
         if reusable:
             lp_value, lp_short, status = solve.lp_value_cents, solve.lp_shortfall_cents, "optimal"
         else:
-            lp_value, lp_short, status, _ = level_lp(problem, book.pair_of_loan, level, deadline)
+            lp_value, lp_short, status, shape = level_lp(problem, book.pair_of_loan, level, deadline)
             stopped = stopped or status == "time_limit"
         f = level_figures(problem, book.pair_of_loan, level, level == levels[0], lp_value, lp_short)
         figures.append(f)
         extra = {"lp_status": status}
-        if solve is not None:
+        if not reusable:
+            extra.update(shape)
+        else:
             extra.update(
                 pairs=solve.pairs, candidate_pairs=solve.candidate_pairs,
                 components=solve.components, fractional_pairs=solve.fractional_pairs,

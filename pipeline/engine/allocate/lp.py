@@ -37,10 +37,6 @@ class LpOutcome:
     iterations: int
     seconds: float
 
-    @property
-    def usable(self) -> bool:
-        return self.status in {"optimal", "node_limit", "iteration_limit_mip"} and len(self.x) >= 0
-
 
 _banner_lock = threading.Lock()
 _banner_done = False

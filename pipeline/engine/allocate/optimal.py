@@ -133,7 +133,8 @@ def solve_level(
                 book.place(pair)
     n_frac = int(((x > 1e-6) & (x < 1 - 1e-6)).sum())
     t_polish = time.perf_counter()
-    polished = polish_residual(book, lvl, x, deadline)
+    polished, polish_stopped = polish_residual(book, lvl, x, deadline)
+    stopped = stopped or polish_stopped
     polish_seconds = time.perf_counter() - t_polish
     touched = round_solution(book, lvl.pairs, x)
     by_trade = pairs_by_trade(book, lvl.pairs)
@@ -175,13 +176,14 @@ def solve_level(
     )
 
 
-def polish_residual(book: Book, lvl: LevelProblem, x: np.ndarray, deadline: float) -> int:
+def polish_residual(book: Book, lvl: LevelProblem, x: np.ndarray, deadline: float) -> tuple[int, bool]:
     """Place the LP's integral pairs, then decide the fractional loans by a MILP.
 
     The residual problem holds the loans the LP split (all their level pairs), against what the
     integral part leaves of each trade's capacity and minimum; it is small (a few hundred loans)
-    and splits into small components. Returns the number of residual loans; their pairs' x is
-    zeroed so rounding leaves them alone, and whatever the MILP does not place stays for repair.
+    and splits into small components. Returns the number of residual loans and whether a MILP hit
+    the safety stop; their pairs' x is zeroed so rounding leaves them alone, and whatever the MILP
+    does not place stays for repair.
     """
     p = book.problem
     from pipeline.engine.allocate.repair import INTEGRAL, FRACTIONAL, place_integral
@@ -191,7 +193,7 @@ def polish_residual(book: Book, lvl: LevelProblem, x: np.ndarray, deadline: floa
     loans = np.unique(p.pair_loan[lvl.pairs[frac]])
     loans = loans[book.pair_of_loan[loans] < 0]
     if len(loans) == 0:
-        return 0
+        return 0, False
     lp_loan = p.pair_loan[lvl.pairs]
     lp_trade = p.pair_trade[lvl.pairs]
     in_res = np.isin(lp_loan, loans)
@@ -217,19 +219,21 @@ def polish_residual(book: Book, lvl: LevelProblem, x: np.ndarray, deadline: floa
         cap_cents=book.cap - book.fill, need_cents=np.maximum(book.min_need - book.fill, 0),
         is_first=lvl.is_first,
     )
+    stopped = False
     for chunk in _bounded_parts(p, pairs, xr, RESIDUAL_MAX_PAIRS):
         trades = np.unique(p.pair_trade[chunk]).astype(np.int64)
         mip = solve_component(
             p, residual, chunk, trades, integer=True,
             time_limit_s=max(deadline - time.monotonic(), 0.01), node_limit=MILP_NODE_LIMIT,
         )
+        stopped = stopped or mip.status == "time_limit"
         if mip.objective_dollars != mip.objective_dollars:  # no integer solution: leave to repair
             continue
         for pair in value_order(p, chunk[mip.x > 0.5]).tolist():
             loan, tr = int(p.pair_loan[pair]), int(p.pair_trade[pair])
             if book.pair_of_loan[loan] < 0 and book.fill[tr] + book.amount[loan] <= book.cap[tr]:
                 book.place(pair)
-    return int(len(loans))
+    return int(len(loans)), stopped
 
 
 

@@ -46,20 +46,22 @@ def _fill(problem: AllocationProblem, placed: np.ndarray) -> np.ndarray:
 
 
 def level_lp(problem: AllocationProblem, pair_of_loan: np.ndarray, level: int, deadline: float):
-    """LP of P_k given the earlier levels of `pair_of_loan`: (Σ obj·x cents, s per trade, status)."""
+    """LP of P_k given the earlier levels of `pair_of_loan`:
+    (Σ obj·x cents or None, LP shortfall per trade, status, {pairs, candidate_pairs, components})."""
     lvl = build_level(problem, level, pair_of_loan)
     short = lvl.need_cents.astype(np.float64).copy()
     value = 0.0
-    status = "optimal"
-    start = time.perf_counter()
-    for comp in split(problem, lvl.pairs):
+    comps = split(problem, lvl.pairs)
+    shape = {"pairs": int(len(lvl.pairs)), "candidate_pairs": lvl.candidate_pairs,
+             "components": sum(c.parts for c in comps)}
+    for comp in comps:
         out = solve_component(problem, lvl, comp.pairs, comp.trades,
                               time_limit_s=max(deadline - time.monotonic(), 0.01))
         if out.status != "optimal":
-            return None, short, out.status, time.perf_counter() - start
+            return None, short, out.status, shape
         short[comp.trades] = out.shortfall_cents
         value += float(np.dot(problem.pair_objective_cents[comp.pairs].astype(np.float64), out.x))
-    return value, short, status, time.perf_counter() - start
+    return value, short, "optimal", shape
 
 
 def level_figures(problem: AllocationProblem, pair_of_loan: np.ndarray, level: int, first: bool,
