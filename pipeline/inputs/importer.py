@@ -4,7 +4,7 @@
 case). Order of work:
 1. read and validate every uploaded file on its own (types, required fields, ranges, duplicates);
 2. open the transaction, check references against the uploads and the tenant's stored rows;
-3. DELETE the tenant's rows of each uploaded kind and INSERT the new ones in chunks, in load order.
+3. DELETE the tenant's rows of each uploaded kind and bulk-insert the new ones (`bulk.py`), in load order.
 Any error in 1 or 2 raises `InputValidationError` before a row changes (2 rolls back).
 """
 
@@ -17,15 +17,12 @@ from typing import Mapping
 from sqlalchemy import delete
 from sqlalchemy.engine import Connection, Engine
 
+from pipeline.inputs.bulk import insert_rows
 from pipeline.inputs.errors import ErrorList
 from pipeline.inputs.kinds import KINDS, get_kind
 from pipeline.inputs.readers import read_rows
 from pipeline.inputs.references import check_references
 from pipeline.inputs.validate import ParsedKind, validate_rows
-
-# Rows per executemany: large enough to amortise round trips, small enough to bound the
-# parameter buffers (and SQL Server's 2,100-parameter cap does not apply to executemany).
-INSERT_CHUNK = 5_000
 
 Upload = tuple[bytes, str, str]  # (data, "csv" | "json", filename)
 
@@ -67,8 +64,6 @@ def import_many(engine: Engine, tenant_id: str, uploads: Mapping[str, Upload]) -
 def _replace(conn: Connection, tenant_id: str, upload: ParsedKind) -> None:
     table = upload.kind.table
     conn.execute(delete(table).where(table.c.tenant_id == tenant_id))
-    records = upload.records
-    for record in records:
+    for record in upload.records:
         record["tenant_id"] = tenant_id
-    for start in range(0, len(records), INSERT_CHUNK):
-        conn.execute(table.insert(), records[start:start + INSERT_CHUNK])
+    insert_rows(conn, table, upload.records)
