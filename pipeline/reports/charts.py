@@ -76,10 +76,11 @@ def synthetic_recommendations(syn: list[dict]) -> go.Figure | None:
         return None
     labels = [s["syn_trade_id"] for s in reversed(top)]
     fig = go.Figure()
-    fig.add_bar(name="tradable", y=labels, x=[_f(s["tradable_amount"]) for s in reversed(top)], orientation="h",
-                marker_color="#17becf")
+    # The eligible total behind, the tradable (lot-rounded) amount in front of it.
     fig.add_bar(name="eligible total", y=labels, x=[_f(s["total_amount"]) for s in reversed(top)], orientation="h",
                 marker_color="#c7e9f0")
+    fig.add_bar(name="tradable", y=labels, x=[_f(s["tradable_amount"]) for s in reversed(top)], orientation="h",
+                marker_color="#17becf", width=0.5)
     fig.update_layout(title="Synthetic trade recommendations (what to sell next)", barmode="overlay",
                       xaxis_title="dollars", **{**LAYOUT, "height": max(300, 40 * len(top) + 150),
                                                 "margin": dict(l=260, r=20, t=50, b=80)})

@@ -31,7 +31,7 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0} th,td{padding:3px 8p
 th{background:#f4f6f8;text-align:left} td.n{text-align:right;font-variant-numeric:tabular-nums}
 .note{background:#fff4e5;border:1px solid #f0b429;padding:10px;border-radius:4px}
 .kpi{display:inline-block;min-width:170px;margin:6px 10px 6px 0;padding:10px;border:1px solid #e2e2e2;border-radius:6px}
-.kpi b{display:block;font-size:20px} .chart{margin:12px 0}
+.kpi b{display:block;font-size:20px} .chart{margin:12px 0} .wide{overflow-x:auto;max-width:100%}
 """
 
 
@@ -59,7 +59,7 @@ def table(columns: list[Col], rows: list[dict]) -> str:
             f'<td class="n">{_e(csv_cell(r.get(c.name), c.kind))}</td>' if c.kind in numeric
             else f"<td>{_e(csv_cell(r.get(c.name), c.kind))}</td>" for c in columns)
         body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f"<div class='wide'><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
 
 
 def summary_figures(run: RunInfo, recap: list[dict], guide: list[dict], kickouts: list[dict]) -> list[tuple[str, str]]:
