@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
+from pipeline.db.errors import classify
+
 # Rows per executemany on the generic path: amortises round trips, bounds parameter buffers.
 CHUNK = 5_000
 
@@ -29,10 +31,14 @@ def insert_rows(conn: Connection, table: Table, records: list[dict[str, Any]]) -
         return
     columns = [c.name for c in table.columns]
     dialect = conn.dialect
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        _copy_postgresql(conn, table, columns, records)
-    elif dialect.name == "sqlite":
-        _executemany_sqlite(conn, table, columns, records)
+    if dialect.name in ("postgresql", "sqlite") and dialect.driver in ("psycopg", "pysqlite"):
+        try:
+            if dialect.name == "postgresql":
+                _copy_postgresql(conn, table, columns, records)
+            else:
+                _executemany_sqlite(conn, table, columns, records)
+        except dialect.loaded_dbapi.Error as err:  # the driver's own errors: translate at the edge
+            raise classify(err) from err
     else:
         for start in range(0, len(records), CHUNK):
             conn.execute(table.insert(), records[start:start + CHUNK])

@@ -14,9 +14,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlalchemy.engine import Connection, Engine
 
+from pipeline.db.errors import with_retry
 from pipeline.inputs.bulk import insert_rows
 from pipeline.inputs.errors import ErrorList
 from pipeline.inputs.kinds import KINDS, get_kind
@@ -53,12 +54,29 @@ def import_many(engine: Engine, tenant_id: str, uploads: Mapping[str, Upload]) -
         spec = get_kind(kind)
         parsed[kind] = validate_rows(spec, read_rows(spec, data, fmt, filename, errors), filename, errors)
     errors.raise_if_any()
-    with engine.begin() as conn:
-        check_references(conn, tenant_id, parsed, errors)
-        errors.raise_if_any()  # leaving the block by an exception rolls back (nothing written yet)
-        for kind, upload in parsed.items():
-            _replace(conn, tenant_id, upload)
+
+    def replace_in_one_transaction() -> None:
+        ref_errors = ErrorList()  # afresh on every attempt
+        with engine.begin() as conn:
+            _serialise_imports(conn, tenant_id)
+            check_references(conn, tenant_id, parsed, ref_errors)
+            ref_errors.raise_if_any()  # leaving the block by an exception rolls back
+            for upload in parsed.values():
+                _replace(conn, tenant_id, upload)
+
+    # A transient database error (failover, deadlock) repeats the whole transaction; anything
+    # else is raised as the db layer's PermanentDatabaseError, InputValidationError as itself.
+    with_retry(replace_in_one_transaction)
     return ImportResult({k: len(p.records) for k, p in parsed.items()}, time.perf_counter() - started)
+
+
+def _serialise_imports(conn: Connection, tenant_id: str) -> None:
+    """One import per tenant at a time, so the references checked are the ones committed beside
+    the new rows. SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL takes a
+    transaction-scoped advisory lock on the tenant (released at commit or rollback)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                     {"key": f"powerfill.inputs:{tenant_id}"})
 
 
 def _replace(conn: Connection, tenant_id: str, upload: ParsedKind) -> None:
