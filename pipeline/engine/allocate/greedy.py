@@ -63,36 +63,36 @@ def _take(book: Book, pairs: np.ndarray, lam: float) -> None:
 def _repair(book: Book, lam: float) -> None:
     p = book.problem
     by_trade = _pairs_by_trade(p)
-    amount = book.amount
     budget = p.n_loans + 1
     for t in np.flatnonzero(book.fill < book.min_need).tolist():
-        moved: set[int] = set()
+        cand = by_trade[t]
+        moved = np.zeros(len(cand), dtype=bool)
         while book.fill[t] < book.min_need[t] and budget > 0:
-            best = None
-            for pair in by_trade[t].tolist():
-                loan = int(p.pair_loan[pair])
-                cur = int(book.pair_of_loan[loan])
-                if cur < 0 or loan in moved:
-                    continue
-                src = int(p.pair_trade[cur])
-                if src == t:
-                    continue
-                a = int(amount[loan])
-                if book.fill[src] - a < book.min_need[src] or book.fill[t] + a > book.cap[t]:
-                    continue
-                short = int(book.min_need[t] - book.fill[t])
-                gain = int(p.pair_objective_cents[pair]) - int(p.pair_objective_cents[cur]) + lam * min(a, short)
-                if gain <= 0:
-                    continue
-                key = (int(p.pair_objective_cents[cur]) / max(a, 1), loan)
-                if best is None or key < best[0]:
-                    best = (key, pair, loan)
-            if best is None:
+            loan = p.pair_loan[cand]
+            cur = book.pair_of_loan[loan]
+            ok = (cur >= 0) & ~moved
+            ok[ok] = p.pair_trade[cur[ok]] != t
+            if not ok.any():
                 break
-            _, pair, loan = best
-            book.remove(loan)
-            book.place(pair)
-            moved.add(loan)
+            idx = np.flatnonzero(ok)
+            src = p.pair_trade[cur[idx]]
+            a = book.amount[loan[idx]]
+            feasible = (book.fill[src] - a >= book.min_need[src]) & (book.fill[t] + a <= book.cap[t])
+            idx, src, a = idx[feasible], src[feasible], a[feasible]
+            if len(idx) == 0:
+                break
+            short = int(book.min_need[t] - book.fill[t])
+            cur_obj = p.pair_objective_cents[cur[idx]]
+            gain = p.pair_objective_cents[cand[idx]] - cur_obj + lam * np.minimum(a, short)
+            good = gain > 0
+            if not good.any():
+                break
+            idx, a, cur_obj = idx[good], a[good], cur_obj[good]
+            # the lowest-value loan: objective value per dollar at its current trade, then loan_id
+            pick = idx[np.lexsort((loan[idx], cur_obj / np.maximum(a, 1)))[0]]
+            book.remove(int(loan[pick]))
+            book.place(int(cand[pick]))
+            moved[pick] = True
             budget -= 1
 
 
