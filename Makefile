@@ -57,9 +57,12 @@ $(TOOLS_STAMP): requirements-tools.txt | $(TOOLS_VENV)/bin/python
 	@$(TOOLS_VENV)/bin/pip install $(PIP_QUIET) -r requirements-tools.txt
 	@touch $@
 
+# npm ci for a fresh tree (exactly the lock); npm install to update one in place, because npm ci
+# would first delete node_modules under any Azurite that is running from it.
 $(NODE_STAMP): package.json package-lock.json
-	@echo "installing Azurite (npm ci)"
-	@npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@echo "installing node tools (Azurite) from package-lock.json"
+	@if [[ -d node_modules ]]; then npm install --no-audit --no-fund --loglevel=error >/dev/null; \
+	else npm ci --no-audit --no-fund --loglevel=error >/dev/null; fi
 	@touch $@
 
 install: $(VENV_STAMP)
