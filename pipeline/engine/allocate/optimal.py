@@ -28,7 +28,7 @@ from pipeline.engine.allocate.sweep import sweep
 
 MILP_DIRECT_PAIRS = 400  # components this small are solved exactly as a MILP
 MILP_NODE_LIMIT = 500
-REPAIR_PASSES = 3  # rounds of (fill, swaps, moves): a deterministic work limit
+REPAIR_PASSES = 2  # rounds of (fill, swaps, moves): a deterministic work limit
 RESIDUAL_MAX_PAIRS = 80
 NEIGHBOUR_HELD = 0  # per trade a split loan touches: held loans the residual MILP may release
 NEIGHBOUR_FREE = 0  # ... and free candidates it may bring in  # a residual MILP larger than this is cut into trade blocks

@@ -18,7 +18,7 @@ from pipeline.engine.allocate.book import Book, value_order
 
 INTEGRAL = 1.0 - 1e-6
 FRACTIONAL = 1e-6
-SWAP_ROUNDS = 4  # swaps per trade per level: a deterministic work limit
+SWAP_ROUNDS = 2  # swaps per trade per level: a deterministic work limit
 
 
 def round_solution(book: Book, pairs: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -158,7 +158,7 @@ def pairs_by_trade(book: Book, pairs: np.ndarray) -> dict[int, np.ndarray]:
     return {int(p.pair_trade[g[0]]): g for g in groups if len(g)}
 
 
-MOVE_ROUNDS = 6  # moves into each under-min trade per pass: a deterministic work limit
+MOVE_ROUNDS = 4  # moves into each under-min trade per pass: a deterministic work limit
 
 
 def moves(book: Book, by_trade: dict[int, np.ndarray], level: int,

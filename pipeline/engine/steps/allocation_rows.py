@@ -16,6 +16,7 @@ from pipeline.db import schema as S
 from pipeline.engine.eligibility import Scoped
 from pipeline.engine.exact import CENT, E8, scaled, to_decimal
 from pipeline.engine.options import RunOptions
+from pipeline.engine.steps.bulk import ColumnRows
 from pipeline.engine.steps.outputs import CandidateArrays
 
 NOT_SELECTED = "NOT_SELECTED"
@@ -75,7 +76,7 @@ def build_rows(view: AllocationView, loan_trade: np.ndarray, options: RunOptions
     cblocks, trade_levels = _blocks(view, pair_of)
     cash = _cash_map(view, placed, pair_of)
     metrics = {
-        "allocated_count": len(guide),
+        "allocated_count": len(placed),
         "kicked_out_count": len(kickouts),
         "cblock_count": len(cblocks),
         "kickouts_by_reason": dict(sorted(_count(r["reason"] for r in kickouts).items())),
@@ -93,22 +94,28 @@ def _count(items) -> dict:
     return out
 
 
-def _guide_rows(view, placed, pair_of, first, second) -> list[dict]:
+def _guide_rows(view, placed, pair_of, first, second) -> ColumnRows:
     c = view.cands
-    rows = []
-    for loan in placed.tolist():
-        p = int(pair_of[loan])
-        runner = int(first[loan]) if c.rank[p] != 1 else int(second[loan])
-        rows.append({
-            "loan_id": view.loan_ids[loan], "trade_id": view.trade_ids[c.trade[p]],
-            "constraint_name": c.constraint_names[c.constraint[p]], "level": int(c.level[p]),
-            "loan_amount": to_decimal(view.amount_c[loan], CENT), "price": to_decimal(c.price_e8[p], E8),
-            "servicing_value": to_decimal(c.servicing_e8[p], E8), "carry": to_decimal(c.carry_e8[p], E8),
-            "value": to_decimal(c.value_e8[p], E8), "objective_value": to_decimal(c.objective_c[p], CENT),
-            "runner_up_trade_id": view.trade_ids[c.trade[runner]] if runner >= 0 else None,
-            "runner_up_value_diff": to_decimal(c.value_e8[p] - c.value_e8[runner], E8) if runner >= 0 else None,
-        })
-    return rows
+    p = pair_of[placed]
+    runner = np.where(c.rank[p] != 1, first[placed], second[placed])
+    has = runner >= 0
+    r = np.where(has, runner, 0)
+    diff = c.value_e8[p] - c.value_e8[r]
+    return ColumnRows(len(placed), {
+        "loan_id": [view.loan_ids[i] for i in placed.tolist()],
+        "trade_id": [view.trade_ids[t] for t in c.trade[p].tolist()],
+        "constraint_name": [c.constraint_names[k] for k in c.constraint[p].tolist()],
+        "level": c.level[p].tolist(), "loan_amount": (view.amount_c[placed], CENT),
+        "price": (c.price_e8[p], E8), "servicing_value": (c.servicing_e8[p], E8), "carry": (c.carry_e8[p], E8),
+        "value": (c.value_e8[p], E8), "objective_value": (c.objective_c[p], CENT),
+        "runner_up_trade_id": [view.trade_ids[c.trade[x]] if ok else None for x, ok in zip(r.tolist(), has.tolist())],
+        "runner_up_value_diff": [v if ok else None for v, ok in zip(numbers_for(diff, E8), has.tolist())],
+    })
+
+
+def numbers_for(arr: np.ndarray, places: int) -> list:
+    """Exact Decimals (the dialect-neutral form a list column carries)."""
+    return [Decimal(v).scaleb(-places) for v in arr.tolist()]
 
 
 def _kickout_rows(view, pair_of, first, fill) -> list[dict]:
@@ -178,42 +185,41 @@ def _fills(view, placed, pair_of, fill):
 
 
 def _blocks(view, pair_of):
-    """Per constraint × trade: capacity offered when its level is solved, and what it consumed."""
+    """Per constraint × trade: capacity offered when its level is solved, and what it consumed;
+    per trade × level: what it got."""
     c = view.cands
-    alloc_pair = np.zeros(len(c), dtype=bool)
-    alloc_pair[pair_of[pair_of >= 0]] = True
-    amount = view.amount_c[c.loan]
-    block: dict[tuple[int, int], list[int]] = {}  # (trade, constraint) -> [level, n, consumed, count]
-    level_fill: dict[tuple[int, int], list[int]] = {}
-    for t, k, lv, a, on in zip(c.trade.tolist(), c.constraint.tolist(), c.level.tolist(), amount.tolist(), alloc_pair.tolist()):
-        b = block.setdefault((t, k), [lv, 0, 0, 0])
-        b[1] += 1
-        lf = level_fill.setdefault((t, lv), [0, 0])
-        if on:
-            b[2] += a
-            b[3] += 1
-            lf[0] += a
-            lf[1] += 1
-    trade_levels = []
-    earlier: dict[tuple[int, int], int] = {}
-    running: dict[int, int] = defaultdict(int)
-    for (t, lv) in sorted(level_fill):
-        earlier[(t, lv)] = running[t]
-        running[t] += level_fill[(t, lv)][0]
-        trade_levels.append({"trade_id": view.trade_ids[t], "level": lv,
-                             "allocated_amount": to_decimal(level_fill[(t, lv)][0], CENT),
-                             "allocated_count": level_fill[(t, lv)][1]})
+    on = np.zeros(len(c), dtype=bool)
+    on[pair_of[pair_of >= 0]] = True
+    got = np.where(on, view.amount_c[c.loan], 0)
+    n_k = max(len(c.constraint_names), 1)
+    # (trade, level) groups, in (trade, level) order
+    lv_keys, lv_inv = np.unique(np.stack([c.trade, c.level]), axis=1, return_inverse=True)
+    lv_amount = np.bincount(lv_inv.ravel(), weights=got, minlength=lv_keys.shape[1]).astype(np.int64)
+    lv_count = np.bincount(lv_inv.ravel(), weights=on, minlength=lv_keys.shape[1]).astype(np.int64)
+    earlier = np.zeros(lv_keys.shape[1], dtype=np.int64)  # fill of the trade's lower levels
+    for g in range(1, lv_keys.shape[1]):
+        if lv_keys[0, g] == lv_keys[0, g - 1]:
+            earlier[g] = earlier[g - 1] + lv_amount[g - 1]
+    trade_levels = [{"trade_id": view.trade_ids[t], "level": int(lv), "allocated_amount": to_decimal(a, CENT),
+                     "allocated_count": int(n)}
+                    for t, lv, a, n in zip(lv_keys[0].tolist(), lv_keys[1].tolist(), lv_amount.tolist(), lv_count.tolist())]
+    before = {(t, lv): e for t, lv, e in zip(lv_keys[0].tolist(), lv_keys[1].tolist(), earlier.tolist())}
+    keys, first, inv = np.unique(c.trade * n_k + c.constraint, return_index=True, return_inverse=True)
+    n = np.bincount(inv, minlength=len(keys))
+    consumed = np.bincount(inv, weights=got, minlength=len(keys)).astype(np.int64)
+    count = np.bincount(inv, weights=on, minlength=len(keys)).astype(np.int64)
     rows = []
-    for (t, k), (lv, n, consumed, cnt) in block.items():
+    for g, key in enumerate(keys.tolist()):
+        t, k, lv = key // n_k, key % n_k, int(c.level[first[g]])
         tr = view.trade_rows[t]
         rows.append({
             "investor_id": tr["investor_id"], "investor_instrument_name": tr["investor_instrument_name"],
-            "constraint_name": c.constraint_names[k], "trade_id": view.trade_ids[t], "level": lv, "candidate_count": n,
-            "capacity_offered": to_decimal(max(0, int(view.capacity_c[t]) - earlier[(t, lv)]), CENT),
-            "consumed": to_decimal(consumed, CENT), "allocated_count": cnt,
+            "constraint_name": c.constraint_names[k], "trade_id": view.trade_ids[t], "level": lv,
+            "candidate_count": int(n[g]),
+            "capacity_offered": to_decimal(max(0, int(view.capacity_c[t]) - before[(t, lv)]), CENT),
+            "consumed": to_decimal(int(consumed[g]), CENT), "allocated_count": int(count[g]),
         })
     rows.sort(key=lambda r: (r["investor_id"], r["investor_instrument_name"], r["constraint_name"], r["trade_id"]))
-    trade_levels.sort(key=lambda r: (r["trade_id"], r["level"]))
     return rows, trade_levels
 
 

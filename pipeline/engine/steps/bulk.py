@@ -52,7 +52,7 @@ class ColumnRows:
                     v = self.columns[name]
                     if isinstance(v, tuple):
                         cols.append(numbers(dialect, v[0][a:b], v[1]))
-                    elif convs[name] is not None and not isinstance(table.c[name].type, Numeric):
+                    elif convs[name] is not None:
                         cols.append([convs[name](x) for x in v[a:b]])
                     else:
                         cols.append(list(v[a:b]))

@@ -55,8 +55,11 @@ def read_candidates(conn: Connection, run_id: str, loan_index: dict[str, int], t
          .where(c.run_id == run_id).order_by(c.loan_id, c.trade_id))
     names: dict[str, int] = {}
     cols: list[list] = [[] for _ in range(10)]
-    result = conn.execute(q)
-    while batch := result.fetchmany(FETCH):
+    # the driver's cursor directly: SQLAlchemy's per-row result wrapping costs more than the fetch
+    sql = str(q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.cursor()
+    cursor.execute(sql)
+    while batch := cursor.fetchmany(FETCH):
         loan_id, trade_id, cons, level, rank, price, serv, carry, value, obj = zip(*batch)
         cols[0].append(np.array([loan_index[x] for x in loan_id], dtype=np.int64))
         cols[1].append(np.array([trade_index[x] for x in trade_id], dtype=np.int64))
@@ -65,6 +68,7 @@ def read_candidates(conn: Connection, run_id: str, loan_index: dict[str, int], t
         cols[4].append(np.array(rank, dtype=np.int64))
         for k, (vals, places) in enumerate(((price, 8), (serv, 8), (carry, 8), (value, 8), (obj, 2)), 5):
             cols[k].append(scaled_array(list(vals), places))
+    cursor.close()
     arr = [np.concatenate(x) if x else np.zeros(0, dtype=np.int64) for x in cols]
     # the database's collation orders ids; re-sort by index so order never depends on it
     order = np.lexsort((arr[1], arr[0]))
