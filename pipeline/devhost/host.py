@@ -57,7 +57,8 @@ class DevHost:
         self.timers: list[TimerRunner] = []
         self._server: DevHTTPServer | None = None
         self._server_thread: threading.Thread | None = None
-        self.stopped = threading.Event()
+        self.stopped = threading.Event()   # stop() has begun (makes it idempotent)
+        self.finished = threading.Event()  # stop() has completed
 
     @property
     def base_url(self) -> str:
@@ -151,10 +152,11 @@ class DevHost:
             self.azurite.stop()
             self.azurite = None
         log.info("local host stopped")
+        self.finished.set()
 
     def wait(self) -> None:
-        """Block until stop() (e.g. from a signal handler)."""
-        while not self.stopped.wait(0.5):
+        """Block until stop() (e.g. called from a signal handler) has completed."""
+        while not self.finished.wait(0.5):
             pass
 
     def __enter__(self) -> "DevHost":

@@ -38,7 +38,7 @@ def azurite_or_skip() -> None:
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERFILL_", "AzureWebJobsStorage", "AzureFunctionsJobHost"))}
-    env.update(POWERFILL_DATA_DIR=str(tmp_path / "data"), POWERFILL_LOG_LEVEL="WARNING", **extra)
+    env.update(POWERFILL_DATA_DIR=str(tmp_path / "data"), POWERFILL_LOG_LEVEL="INFO", **extra)
     return env
 
 
@@ -62,6 +62,7 @@ def test_serve_starts_azurite_and_stops_cleanly_on_sigterm(tmp_path):
         assert is_listening("127.0.0.1", queue_port), "the host started Azurite on the configured endpoint"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
+        assert "local host stopped" in proc.stdout.read()
         assert not is_listening("127.0.0.1", queue_port), "Azurite was stopped with the host"
         assert not is_listening("127.0.0.1", http_port)
     finally:
