@@ -57,3 +57,28 @@ def test_a_run_resumed_after_any_step_gives_the_same_outputs(book: Scenario, sto
     resumed = RunResult(book.engine, run_id)
     for table in S.OUTPUT_TABLES:
         assert whole.rows(table) == resumed.rows(table), table.name
+
+
+class CancelAfter:
+    """A guard whose cancel flag rises after `n` checks (the worker's heartbeat sets it for real)."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def verify(self, conn) -> None:
+        return None
+
+    def cancel_requested(self) -> bool:
+        self.n -= 1
+        return self.n < 0
+
+
+def test_steps_check_for_cancellation_inside_their_work(book: Scenario):
+    from pipeline.engine.runner import RunCancelled
+    from pipeline.engine.steps.candidate_builder import CandidateBuilder
+
+    small_book(book).run()
+    opts = RunOptions(as_of_date=AS_OF)
+    ctx = RunContext(book.engine, book.tenant_id, "not-a-run", opts, guard=CancelAfter(2))
+    with pytest.raises(RunCancelled):
+        CandidateBuilder().compute(ctx)  # per instrument and per trade: more than two checks
