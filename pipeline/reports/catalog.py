@@ -66,6 +66,22 @@ def _guide_query(run_id: str, tenant_id: str) -> tuple[Select, list[ColumnElemen
     return sel, [g.c.loan_id]
 
 
+# Kickouts show the post-UE view (ENGINE.md §5 step 6): the loan's best synthetic trade and
+# `post_ue_action = Synthetic` when it is in that trade's tradable fill (the ue step owns both).
+_KICKOUT_SYN_COLS = ("syn_trade_id", "post_ue_action")
+
+
+def _kickouts_query(run_id: str, tenant_id: str) -> tuple[Select, list[ColumnElement]]:
+    k, sg = s.kickout_guide, s.syn_guide
+    sel = (
+        select(*[c for c in k.columns if c.name not in HIDDEN],
+               *[sg.c[n] for n in _KICKOUT_SYN_COLS if n not in k.c and n in sg.c])
+        .select_from(k.outerjoin(sg, (sg.c.run_id == k.c.run_id) & (sg.c.loan_id == k.c.loan_id)))
+        .where(k.c.run_id == run_id, k.c.tenant_id == tenant_id)
+    )
+    return sel, [k.c.loan_id]
+
+
 def _recap(conn: Connection, run_id: str, tenant_id: str) -> list[dict]:
     from pipeline.reports.recap import recap_rows
 
@@ -95,6 +111,8 @@ DISPOSITION_COLUMNS = (
     Col("switches_amount", "money"), Col("leaves_count", "int"), Col("leaves_amount", "money"),
 )
 
+_kickout_cols = _cols(s.kickout_guide) + tuple(
+    Col(n, kind_of(s.syn_guide.c[n])) for n in _KICKOUT_SYN_COLS if n not in s.kickout_guide.c and n in s.syn_guide.c)
 _guide_cols = _cols(s.powerfill_guide) + tuple(Col(n, kind_of(s.trade_base.c[n])) for n in _GUIDE_TRADE_COLS)
 
 REPORTS: dict[str, ReportSpec] = {
@@ -102,7 +120,8 @@ REPORTS: dict[str, ReportSpec] = {
     for spec in (
         ReportSpec("guide", "PowerFill guide", "Each allocated loan, its trade, constraint, level and value parts.",
                    ("loan_id",), _guide_cols, query=_guide_query),
-        _table_spec("kickouts", "Kickouts", "In-scope loans left unallocated, with one reason each.", s.kickout_guide),
+        ReportSpec("kickouts", "Kickouts", "In-scope loans left unallocated, with one reason each, and their post-UE action.",
+                   ("loan_id",), _kickout_cols, query=_kickouts_query),
         ReportSpec("recap", "Trade recap", "Per trade: window, locked, fill, status, shortfall/over, weighted rate, price, carry, value, pools.",
                    ("trade_id",), RECAP_COLUMNS, compute=_recap),
         _table_spec("pool-guide", "Pool guide", "Pool action of every allocated, pinned or pooled loan.", s.pool_guide),

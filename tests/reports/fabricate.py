@@ -50,7 +50,7 @@ def insert_run(engine, tenant_id: str, *, status: RunStatus = RunStatus.COMPLETE
 def fill_outputs(engine, tenant_id: str, run_id: str, *, n_loans: int = 30, user_facing: bool = True) -> None:
     """Three trades (one CASH), n_loans loans split between guide and kickouts, pools, synthetic trades."""
     rows: dict = {t: [] for t in (s.loans, s.trade_base, s.powerfill_guide, s.kickout_guide, s.candidates,
-                                  s.pool_guide, s.cash_market_map, s.syn_trade_base, s.powerfill_log)}
+                                  s.pool_guide, s.cash_market_map, s.syn_guide, s.syn_trade_base, s.powerfill_log)}
     base = dict(run_id=run_id, tenant_id=tenant_id)
     trades = [("T1", "FNMA30", Decimal("5.5"), "TBA"), ("T2", "FNMA30", Decimal("6.0"), "TBA"), ("T3", "CASHW", None, "CASH")]
     for tid, instr, coupon, itype in trades:
@@ -76,6 +76,10 @@ def fill_outputs(engine, tenant_id: str, run_id: str, *, n_loans: int = 30, user
             rows[s.kickout_guide].append({**base, "loan_id": lid, "reason": "CAPACITY" if i % 8 == 3 else "SERVICING",
                                           "detail": "=HYPERLINK(\"http://x\")" if i == 3 else "no room",
                                           "best_trade_id": "T1", "post_ue_action": None})
+            if i % 8 == 3:
+                rows[s.syn_guide].append({**base, "loan_id": lid, "syn_trade_id": "INV|FNMA30|5.5|2026-03-22",
+                                          "loan_amount": amount, "value": Decimal("100.75"), "in_tradable_fill": True,
+                                          "post_ue_action": "Synthetic"})
             continue
         rows[s.powerfill_guide].append({**base, "loan_id": lid, "trade_id": tid, "constraint_name": "C1", "level": 1,
                                         "loan_amount": amount, "price": Decimal("101.5"), "servicing_value": Decimal("0.25"),
@@ -104,7 +108,7 @@ def fill_outputs(engine, tenant_id: str, run_id: str, *, n_loans: int = 30, user
                                               ("ue", "COUNTS", "@cmd"), ("ue", "DONE", "ok")]):
         rows[s.powerfill_log].append({**base, "seq": seq + 1, "step_name": step, "severity": "INFO", "event": event,
                                       "message": msg})
-    preserved = (s.cash_market_map, s.syn_trade_base, s.powerfill_log)
+    preserved = (s.cash_market_map, s.syn_guide, s.syn_trade_base, s.powerfill_log)
     with engine.begin() as conn:
         for table, data in rows.items():
             if table is s.loans:

@@ -62,6 +62,9 @@ def test_report_contents(db, tenant_id, run_id):
     assert t1["filled_amount"] == f"{filled}.00" and t1["fill_pct"] == f"{filled / 10_000:.2f}"
     assert t1["fill_status"] == "Filled" and t1["over_amount"] == f"{filled - 1_050_000}.00" and t1["pool_count"] == 1
     assert t1["wavg_note_rate"] == "6.125000" and t1["wavg_price"] == "101.75000000"
+    kickouts, _ = all_rows(db, tenant_id, run_id, "kickouts", 1000)
+    synthetic = [k["loan_id"] for k in kickouts if k.get("post_ue_action") == "Synthetic"]
+    assert synthetic == ["L0003", "L0011", "L0019", "L0027"]  # in a tradable synthetic fill
     switching, _ = all_rows(db, tenant_id, run_id, "switching", 1000)
     assert {r["pool_action"] for r in switching} == {"Switching", "Leaving"}
     disposition, _ = all_rows(db, tenant_id, run_id, "existing-disposition", 1000)
