@@ -58,3 +58,9 @@ def test_usage_errors_exit_2(url, capsys):
     assert main(["load", "--db", url]) == 2
     assert main(["load", "nonsense", str(SMALL / "pools.csv"), "--db", url]) == 2
     assert "unknown input kind 'nonsense'" in capsys.readouterr().err
+
+
+def test_missing_schema_is_one_line_not_a_traceback(sqlite_url, tmp_path, capsys):
+    assert main(["load", "--dir", str(SMALL), "--db", sqlite_url]) == 2
+    assert main(["export-inputs", "--out", str(tmp_path), "--db", sqlite_url]) == 2
+    assert capsys.readouterr().err.count("powerfill db upgrade") == 2

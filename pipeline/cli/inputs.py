@@ -68,11 +68,15 @@ def _uploads(args: argparse.Namespace) -> dict[str, tuple[bytes, str, str]]:
 
 
 def _load(args: argparse.Namespace) -> int:
+    from pipeline.cli import CliError
+    from pipeline.db.errors import DatabaseError
     from pipeline.inputs import InputValidationError, import_many
 
     uploads = _uploads(args)
     try:
         result = import_many(tenant_engine(args), args.tenant, uploads)
+    except DatabaseError as err:
+        raise CliError(f"database error, nothing was changed ({err}); is the schema there? `powerfill db upgrade`") from err
     except InputValidationError as err:
         for error in err.errors:
             print(error, file=sys.stderr)
@@ -88,6 +92,9 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pipeline.cli import CliError
     from pipeline.inputs import KINDS, export_kind_csv
 
     started = time.perf_counter()
@@ -96,7 +103,10 @@ def _export(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     width = max(len(k) for k in KINDS)
     for kind in KINDS:
-        data = export_kind_csv(engine, args.tenant, kind)
+        try:
+            data = export_kind_csv(engine, args.tenant, kind)
+        except SQLAlchemyError as err:
+            raise CliError(f"database error: {str(err).splitlines()[0]}; is the schema there? `powerfill db upgrade`") from err
         (out / f"{kind}.csv").write_bytes(data)
         rows = sum(1 for _ in csv.reader(io.StringIO(data.decode("utf-8"), newline=""))) - 1
         print(f"{kind:<{width}}  {rows:>9,}")
