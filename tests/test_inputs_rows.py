@@ -148,6 +148,9 @@ def test_rule_values_are_read_by_the_loan_column_type():
           ("ltv", "not_in", "80;90.5"), ("occupancy", "=", "primary")]  # text: any value, exact
     for field, op, value in ok:
         model_record(get_kind("constraint_rules"), {**rule, "field": field, "operator": op, "value": value})
+    listed = model_record(get_kind("constraint_rules"), {**rule, "field": "property_state", "operator": "in",
+                                                         "value": "CA; NY "})
+    assert listed["value"] == "CA;NY"  # list elements trimmed, as the engine splits them
     for field, op, value in [("lock_date", "<", "12/01/2026"), ("fico", "in", "700;x"), ("fico", "in", "700;")]:
         with pytest.raises(ValidationError, match="value does not fit"):
             model_record(get_kind("constraint_rules"), {**rule, "field": field, "operator": op, "value": value})

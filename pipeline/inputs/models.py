@@ -216,6 +216,8 @@ class ConstraintRule(InputRow):
             parse_rule_value(field, operator, values["value"])
         except CellError as err:
             raise CellError(f"value does not fit loan field {field}: {err}", column="value") from None
+        if operator in LIST_OPERATORS:  # stored as the engine splits it: elements trimmed
+            values["value"] = ";".join(cells.split_list(values["value"]))
 
 
 class CarryCost(InputRow):
