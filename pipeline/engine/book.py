@@ -144,6 +144,16 @@ class Book:
         return LoanBook(_loan_columns(self.conn, self.tenant_id))
 
     @cached_property
+    def pooled_loans(self) -> list[tuple[int, str, str]]:
+        """(amount in cents, stage, pool) of every loan with a current pool, in loan_id order."""
+        c = S.loans.c
+        rows = self.conn.execute(
+            select(c.loan_id, type_coerce(c.loan_amount, NullType()), c.stage_name, c.current_pool_name)
+            .where(c.tenant_id == self.tenant_id, c.current_pool_name.is_not(None))
+        ).all()
+        return [(scaled(a, CENT), st, p) for _, a, st, p in sorted(rows)]
+
+    @cached_property
     def instruments(self) -> dict[tuple[str, str], Instrument]:
         out = {}
         for r in _rows(self.conn, S.instruments, self.tenant_id):

@@ -96,13 +96,14 @@ def _days(values: list) -> np.ndarray:
     return np.array([d.toordinal() if d is not None else NO_DAY for d in values], dtype=np.int64)
 
 
-def locked_amounts(book: Book, scope: LoanScope) -> dict[str, int]:
-    """trade_id -> cents of its locked pools' active-stage loans (in scope or not)."""
+def locked_amounts(book: Book) -> dict[str, int]:
+    """trade_id -> cents of its locked pools' active-stage loans (in scope or not). Reads only
+    the pooled loans, so step 2 does not load the whole loan book."""
     out: dict[str, int] = {}
-    for i, label in enumerate(scope.label):
-        trade_id = scope.pool_trade[i]
-        if label == Scoped.PINNED and trade_id is not None:
-            out[trade_id] = out.get(trade_id, 0) + int(book.loans.amount_c[i])
+    for amount_c, stage, pool in book.pooled_loans:
+        trade_id = book.pools.get(pool)
+        if pool in book.locked_pools and trade_id is not None and book.stages.get(stage, (0, False))[1]:
+            out[trade_id] = out.get(trade_id, 0) + amount_c
     return out
 
 

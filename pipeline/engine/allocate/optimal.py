@@ -29,9 +29,11 @@ from pipeline.engine.allocate.sweep import sweep
 MILP_DIRECT_PAIRS = 400  # components this small are solved exactly as a MILP
 MILP_NODE_LIMIT = 500
 REPAIR_PASSES = 2  # rounds of (fill, swaps, moves): a deterministic work limit
-RESIDUAL_MAX_PAIRS = 80
-NEIGHBOUR_HELD = 0  # per trade a split loan touches: held loans the residual MILP may release
-NEIGHBOUR_FREE = 0  # ... and free candidates it may bring in  # a residual MILP larger than this is cut into trade blocks
+RESIDUAL_MAX_PAIRS = 80  # a residual MILP larger than this is cut into trade blocks
+# per trade a split loan touches: held loans the residual MILP may release, and free candidates
+# it may bring in (0 = off: measured not worth its MILP time next to the moves/swaps repair)
+NEIGHBOUR_HELD = 0
+NEIGHBOUR_FREE = 0
 ITERATIONS_PER_ELEMENT = 50  # simplex iteration cap = this × (rows + columns), never reached in practice
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pipeline.db import schema as S
 from pipeline.engine.book import Book
-from pipeline.engine.eligibility import in_scope_trades, loan_scope, locked_amounts, window
+from pipeline.engine.eligibility import in_scope_trades, locked_amounts, window
 from pipeline.engine.exact import CENT, MICRO, to_decimal
 from pipeline.engine.runner import RunContext, StepOutput
 from pipeline.engine.steps.bulk import BulkWriteStep
@@ -25,7 +25,7 @@ class BxSettleAndPrice(BulkWriteStep):
         with ctx.engine.connect() as conn:
             book = Book(conn, ctx.tenant_id)
             trades = in_scope_trades(book, ctx.options)
-            locked = locked_amounts(book, loan_scope(book, ctx.options)) if trades else {}
+            locked = locked_amounts(book) if trades else {}
         rows = []
         for t in trades:
             w = window(t, locked.get(t.trade_id, 0))
