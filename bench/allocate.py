@@ -89,6 +89,21 @@ def synthetic_problem(n_loans: int, n_trades: int, seed: int = 1, pairs_per_loan
     )
 
 
+ARRAYS = ("loan_amount_cents", "trade_capacity_cents", "trade_min_need_cents", "pair_loan",
+          "pair_trade", "pair_level", "pair_objective_cents")
+
+
+def save_problem(p: AllocationProblem, path: str) -> None:
+    np.savez(path, loan_ids=np.array(p.loan_ids), trade_ids=np.array(p.trade_ids),
+             shortfall_penalty=np.array(p.shortfall_penalty), **{k: getattr(p, k) for k in ARRAYS})
+
+
+def load_problem(path: str) -> AllocationProblem:
+    z = np.load(path)
+    return AllocationProblem(loan_ids=z["loan_ids"].tolist(), trade_ids=z["trade_ids"].tolist(),
+                             shortfall_penalty=float(z["shortfall_penalty"]), **{k: z[k] for k in ARRAYS})
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", choices=sorted(SIZES))
@@ -97,14 +112,21 @@ def main() -> None:
     ap.add_argument("--method", default="optimal", choices=["optimal", "greedy"])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="print the full metrics")
+    ap.add_argument("--problem-file", help="load the problem from this .npz (write it first if absent):"
+                    " a second run then measures allocate()'s peak RSS without the generator's")
     args = ap.parse_args()
     n_loans, n_trades = SIZES[args.size] if args.size else (args.loans, args.trades)
     t0 = time.perf_counter()
-    problem = synthetic_problem(n_loans, n_trades, seed=args.seed)
+    if args.problem_file and Path(args.problem_file).exists():
+        problem = load_problem(args.problem_file)
+    else:
+        problem = synthetic_problem(n_loans, n_trades, seed=args.seed)
+        if args.problem_file:
+            save_problem(problem, args.problem_file)
     gen = time.perf_counter() - t0
     total_min = problem.trade_min_need_cents.sum() / 100
     print(f"problem: {n_loans} loans, {n_trades} trades, {problem.n_pairs} pairs, "
-          f"levels {problem.levels()}, generated in {gen:.1f}s")
+          f"levels {problem.levels()}, built in {gen:.1f}s")
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     res = allocate(problem, method=args.method, time_limit_s=600)
