@@ -60,22 +60,18 @@ def _copy_postgresql(conn: Connection, table: Table, columns: list[str], records
         cursor.close()
 
 
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def _executemany_sqlite(conn: Connection, table: Table, columns: list[str], records: list[dict]) -> None:
-    target, names = _names(conn, table, columns)
-    sql = f"INSERT INTO {target} ({names}) VALUES ({', '.join('?' for _ in columns)})"
-    typed = {c for c in columns if _needs_conversion(table, c)}
-    getters = [(c, c in typed) for c in columns]
+    plain = [c for c in columns if _python_type(table, c) not in (Decimal, date)]
+    decimals = [c for c in columns if _python_type(table, c) is Decimal]
+    dates = [c for c in columns if _python_type(table, c) is date]
+    order = plain + decimals + dates  # bound in this order: each group converted its own way
+    target, names = _names(conn, table, order)
+    sql = f"INSERT INTO {target} ({names}) VALUES ({', '.join('?' for _ in order)})"
     rows = [
-        tuple(_sqlite_value(record[c]) if convert else record[c] for c, convert in getters)
-        for record in records
+        (*[r[c] for c in plain],
+         *[None if r[c] is None else str(r[c]) for c in decimals],
+         *[None if r[c] is None else r[c].isoformat() for c in dates])
+        for r in records
     ]
     cursor = conn.connection.driver_connection.cursor()
     try:
@@ -84,8 +80,8 @@ def _executemany_sqlite(conn: Connection, table: Table, columns: list[str], reco
         cursor.close()
 
 
-def _needs_conversion(table: Table, column: str) -> bool:
+def _python_type(table: Table, column: str) -> type | None:
     try:
-        return table.c[column].type.python_type in (Decimal, date)
+        return table.c[column].type.python_type
     except NotImplementedError:
-        return False
+        return None
