@@ -23,7 +23,16 @@ from pipeline.engine.allocate.book import Book, value_order
 from pipeline.engine.allocate.components import split
 from pipeline.engine.allocate.lp import solve_component
 from pipeline.engine.allocate.problem import AllocationProblem, LevelProblem, build_level
-from pipeline.engine.allocate.repair import moves, pairs_by_trade, round_solution, swaps, window_fill
+from pipeline.engine.allocate.repair import (
+    FRACTIONAL,
+    INTEGRAL,
+    moves,
+    pairs_by_trade,
+    place_integral,
+    round_solution,
+    swaps,
+    window_fill,
+)
 from pipeline.engine.allocate.sweep import sweep
 
 MILP_DIRECT_PAIRS = 400  # components this small are solved exactly as a MILP
@@ -138,7 +147,7 @@ def solve_level(
     polished, polish_stopped = polish_residual(book, lvl, x, deadline)
     stopped = stopped or polish_stopped
     polish_seconds = time.perf_counter() - t_polish
-    touched = round_solution(book, lvl.pairs, x)
+    round_solution(book, lvl.pairs, x)
     by_trade = pairs_by_trade(book, lvl.pairs)
     level_trades = np.fromiter(by_trade, dtype=np.int64)
     n_swaps = 0
@@ -188,8 +197,6 @@ def polish_residual(book: Book, lvl: LevelProblem, x: np.ndarray, deadline: floa
     does not place stays for repair.
     """
     p = book.problem
-    from pipeline.engine.allocate.repair import INTEGRAL, FRACTIONAL, place_integral
-
     place_integral(book, lvl.pairs, x)
     frac = (x > FRACTIONAL) & (x < INTEGRAL)
     loans = np.unique(p.pair_loan[lvl.pairs[frac]])
