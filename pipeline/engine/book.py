@@ -111,11 +111,14 @@ class LoanBook:
         return np.array(sorted(self._product_codes[p] for p in products if p in self._product_codes), dtype=np.int64)
 
 
-def _loan_columns(conn: Connection, tenant_id: str) -> dict[str, list]:
+def _loan_columns(conn: Connection, tenant_id: str, only=None) -> dict[str, list]:
     """Loans column-wise; numeric columns without per-value type processing (the hot read)."""
     cols = [c for c in S.loans.c if c.name != "tenant_id"]
     sel = [type_coerce(c, NullType()).label(c.name) for c in cols]
-    rows = conn.execute(select(*sel).where(S.loans.c.tenant_id == tenant_id).order_by(S.loans.c.loan_id)).all()
+    q = select(*sel).where(S.loans.c.tenant_id == tenant_id).order_by(S.loans.c.loan_id)
+    if only is not None:
+        q = q.where(S.loans.c.loan_id.in_(only))
+    rows = conn.execute(q).all()
     values = list(zip(*rows)) if rows else [() for _ in cols]
     out = {c.name: list(v) for c, v in zip(cols, values)}
     for c in cols:  # SQLite hands back dates as ISO text and booleans as ints
@@ -131,9 +134,11 @@ def _rows(conn: Connection, table, tenant_id: str) -> list[dict]:
 class Book:
     """The inputs of one tenant, read through `conn` the first time each kind is used."""
 
-    def __init__(self, conn: Connection, tenant_id: str):
+    def __init__(self, conn: Connection, tenant_id: str, only_loans=None):
+        """`only_loans`: a select of loan ids restricting `loans` (the UE step reads its kickouts)."""
         self.conn = conn
         self.tenant_id = tenant_id
+        self.only_loans = only_loans
 
     @cached_property
     def stages(self) -> dict[str, tuple[int, bool]]:
@@ -141,7 +146,7 @@ class Book:
 
     @cached_property
     def loans(self) -> LoanBook:
-        return LoanBook(_loan_columns(self.conn, self.tenant_id))
+        return LoanBook(_loan_columns(self.conn, self.tenant_id, self.only_loans))
 
     @cached_property
     def pooled_loans(self) -> list[tuple[int, str, str]]:

@@ -4,9 +4,9 @@ and the run's log (ENGINE.md §5 step 6).
 
 The post-UE view is recorded here, not on the kickout rows (step 4's table): a loan in a
 tradable synthetic fill has `post_ue_action = Synthetic` on its pfill_syn_powerfill_guide row.
-Which loans are unallocated comes from the run's loan scope and guide; their attributes for the
-eligibility tests, and the market prices, payups and carry curves, are re-read from the inputs
-(frozen while the run is active; docs/engine.md).
+The loans tested are the run's kickouts (every in-scope, unpinned, unallocated loan); their
+attributes for the eligibility tests, and the market prices, payups and carry curves, are
+re-read from the inputs (frozen while the run is active; docs/engine.md).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from pipeline.db import schema as S
 from pipeline.engine.book import Book
-from pipeline.engine.eligibility import Scoped
 from pipeline.engine.exact import CENT, E8, MICRO, div_half_even, to_decimal
 from pipeline.engine.options import PriceMode
 from pipeline.engine.runner import RunContext, StepOutput
@@ -37,18 +36,17 @@ class UnallocatedEligible(BulkWriteStep):
 
     def compute(self, ctx: RunContext) -> StepOutput:
         with ctx.engine.connect() as conn:
-            sc = S.loan_scope.c
-            in_scope = set(conn.execute(select(sc.loan_id).where(
-                sc.run_id == ctx.run_id, sc.scope.in_([Scoped.CLOSED, Scoped.LOCKED]))).scalars())
             g = S.powerfill_guide.c
             allocated = set(conn.execute(select(g.loan_id).where(g.run_id == ctx.run_id)).scalars())
             pg = S.pool_guide.c
             pooled = set(conn.execute(select(pg.loan_id).where(pg.run_id == ctx.run_id)).scalars())
-            book = Book(conn, ctx.tenant_id)
+            # the in-scope, unpinned, unallocated loans are exactly the kickouts (ENGINE.md §6.3)
+            k = S.kickout_guide.c
+            book = Book(conn, ctx.tenant_id, only_loans=select(k.loan_id).where(k.run_id == ctx.run_id))
             opts = synthetic_options(book, ctx.options)
             has_prices = bool(book.market_prices)
             loans = book.loans
-            idx = np.array(sorted(loans.index[x] for x in in_scope - allocated if x in loans.index), dtype=np.int64)
+            idx = np.arange(loans.n, dtype=np.int64)
             pairs = price_options(book, idx, opts, ctx.options, ctx.check_cancelled)
             events = log_rows(conn, ctx.run_id)
         ctx.check_cancelled()
