@@ -25,7 +25,21 @@ OPTIONAL_BLUEPRINTS = ("reports_http", "inputs_http", "openapi_http")
 
 telemetry.configure()
 
+
+
+class PowerFillApp(func.FunctionApp):
+    """FunctionApp whose metadata can be read more than once.
+
+    The library's name-uniqueness check remembers names across calls, so a second
+    `get_functions()` (the local host, tests, after the worker's indexing) would fail on the
+    app's own functions; the check belongs to one indexing pass."""
+
+    def get_functions(self):  # noqa: ANN201 - the library's signature
+        self.functions_bindings = {}
+        return super().get_functions()
+
+
 # HTTP auth is the tenant API key, checked by pipeline.api.http_endpoint, so no function keys.
-app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+app = PowerFillApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 for _name in BLUEPRINTS + tuple(n for n in OPTIONAL_BLUEPRINTS if importlib.util.find_spec(f"pipeline.functions.{n}")):
     app.register_functions(importlib.import_module(f"pipeline.functions.{_name}").bp)

@@ -25,6 +25,9 @@ BUDGET_MARGIN_FRACTION = 0.25
 class LifecycleConfig:
     lease_seconds: float = 120
     heartbeat_seconds: float = 5.0
+    # Between lease renewals the heartbeat thread still reads the cancel flag this often (one
+    # indexed SELECT), so a cancel lands within about a second whatever the renewal period.
+    cancel_poll_seconds: float = 1.0
     max_attempts: int = 3
     run_budget_seconds: float = 480
     pending_requeue_seconds: float = 120

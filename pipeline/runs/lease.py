@@ -7,7 +7,7 @@
   was taken over (or the run was finalized) and raises `LeaseLost`, so a worker that lost its run
   can never commit a step.
 - The heartbeat thread renews the same way every `heartbeat_seconds` and reads
-  `cancel_requested_at_utc`; steps see both through `cancel_requested()` (no I/O), which raises
+  `cancel_requested_at_utc` (also every `cancel_poll_seconds` in between); steps see both through `cancel_requested()` (no I/O), which raises
   `LeaseLost` once the heartbeat found the lease gone.
 - `release` gives the lease back (transient error: the redelivered message can claim at once;
   time budget: the continuation can). A planned hand-over does not use up an attempt.
@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
 from pipeline import telemetry
-from pipeline.db.errors import DatabaseError, with_retry
+from pipeline.db.engine import READ_ONLY
+from pipeline.db.errors import with_retry
 from pipeline.db.schema import run_history
 from pipeline.engine.runner import LeaseLost
 from pipeline.runs.config import LifecycleConfig
@@ -77,14 +79,29 @@ class Lease:
             log.info("heartbeat: cancel requested for run %s; the running step stops at its next check", self.run_id)
             self._cancel.set()
 
+    def read_cancel_flag(self) -> None:
+        """Between renewals: only look at the cancel flag (a read; no write lock on SQLite)."""
+        with self.engine.connect().execution_options(**READ_ONLY) as conn:
+            cancel_at = conn.execute(
+                select(run_history.c.cancel_requested_at_utc).where(run_history.c.run_id == self.run_id)
+            ).scalar()
+        if cancel_at is not None and not self._cancel.is_set():
+            log.info("cancel requested for run %s; the running step stops at its next check", self.run_id)
+            self._cancel.set()
+
     def _loop(self) -> None:
-        while not self._stop.wait(self.config.heartbeat_seconds):
+        period = self.config.heartbeat_seconds
+        poll = min(period, self.config.cancel_poll_seconds)
+        next_renewal = time.monotonic() + period
+        while not self._stop.wait(poll):
             try:
-                self.beat()
-            except DatabaseError as err:
-                log.warning("heartbeat failed, will try again in %.1fs: %s", self.config.heartbeat_seconds, err)
-            except Exception as err:  # noqa: BLE001 - sqlalchemy/driver errors: the next beat retries
-                log.warning("heartbeat failed, will try again in %.1fs: %s", self.config.heartbeat_seconds, err)
+                if time.monotonic() >= next_renewal:
+                    next_renewal = time.monotonic() + period
+                    self.beat()
+                else:
+                    self.read_cancel_flag()
+            except Exception as err:  # noqa: BLE001 - database/driver errors: the next beat retries
+                log.warning("heartbeat failed, will try again in %.1fs: %s", poll, err)
             if self._lost.is_set():
                 return
 
