@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_tenant_args(up)
     up.set_defaults(handler=_upgrade)
 
-    render = actions.add_parser("render-sql", help="write sql/mssql and sql/postgresql from the schema")
+    render = actions.add_parser("render-sql", help="write the migrations' SQL to sql/mssql and sql/postgresql")
     render.add_argument("--root", default=".", help="repository root (default: .)")
     render.set_defaults(handler=_render)
 
@@ -41,12 +41,12 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from pipeline.db.migrate import render_ddl, sql_file
+    from pipeline.db.migrate import migration_sql, sql_file
 
     for dialect in ("mssql", "postgresql"):
         path = sql_file(dialect, Path(args.root))
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_ddl(dialect), encoding="utf-8")
+        path.write_text(migration_sql(dialect), encoding="utf-8")
         print(path)
     return 0
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     Numeric,
     String,
     Table,
@@ -163,11 +164,18 @@ constraints = Table(
 
 constraint_rules = Table(
     "constraint_rules", metadata,
-    Tenant(), Id("investor_id", primary_key=True), Name("investor_instrument_name", primary_key=True),
-    Name("constraint_name", primary_key=True),
-    Name("field", primary_key=True),
-    Column("operator", String(8), primary_key=True),
-    Column("value", String(1000), primary_key=True, nullable=False),
+    Column("tenant_id", String(64), nullable=False),
+    Id("investor_id", nullable=False), Name("investor_instrument_name", nullable=False),
+    Name("constraint_name", nullable=False),
+    Name("field", nullable=False),
+    Column("operator", String(8), nullable=False),
+    Column("value", String(1000), nullable=False),
+    # The key is up to ~1,500 bytes wide; SQL Server caps a clustered key at 900 bytes and a
+    # nonclustered one at 1,700, so the primary key is nonclustered there (the table is a heap).
+    PrimaryKeyConstraint(
+        "tenant_id", "investor_id", "investor_instrument_name", "constraint_name", "field", "operator", "value",
+        mssql_clustered=False,
+    ),
 )
 
 carry_costs = Table(

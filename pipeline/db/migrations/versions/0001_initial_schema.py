@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 08:22:48.435515
+Create Date: 2026-11-27 09:00:23.416995
 """
 from alembic import op
 import sqlalchemy as sa
@@ -38,7 +38,7 @@ def upgrade() -> None:
     sa.Column('field', sa.String(length=128), nullable=False),
     sa.Column('operator', sa.String(length=8), nullable=False),
     sa.Column('value', sa.String(length=1000), nullable=False),
-    sa.PrimaryKeyConstraint('tenant_id', 'investor_id', 'investor_instrument_name', 'constraint_name', 'field', 'operator', 'value', name=op.f('pk_constraint_rules'))
+    sa.PrimaryKeyConstraint('tenant_id', 'investor_id', 'investor_instrument_name', 'constraint_name', 'field', 'operator', 'value', name=op.f('pk_constraint_rules'), mssql_clustered=False)
     )
     op.create_table('constraints',
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
