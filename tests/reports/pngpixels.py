@@ -49,12 +49,25 @@ def read_png(data: bytes) -> tuple[int, int, int, list[bytes]]:
     return width, height, bpp, rows
 
 
-def distinct_colours(data: bytes, step: int = 4) -> int:
-    """How many different colours appear among every `step`-th pixel of every `step`-th row."""
-    width, height, bpp, rows = read_png(data)
+def distinct_colours(image: tuple, step: int = 4) -> int:
+    """How many different colours appear among every `step`-th pixel of every `step`-th row
+    (`image` as returned by read_png)."""
+    width, height, bpp, rows = image
     seen = set()
     for y in range(0, height, step):
         row = rows[y]
         for x in range(0, width, step):
             seen.add(row[x * bpp:x * bpp + 3])
     return len(seen)
+
+
+def colour_share(image: tuple, rgb: tuple[int, int, int], step: int = 2) -> float:
+    """The fraction of sampled pixels that are exactly `rgb` (a chart's bar colour)."""
+    width, height, bpp, rows = image
+    want, hits, total = bytes(rgb), 0, 0
+    for y in range(0, height, step):
+        row = rows[y]
+        for x in range(0, width, step):
+            total += 1
+            hits += row[x * bpp:x * bpp + 3] == want
+    return hits / total
