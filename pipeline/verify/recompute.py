@@ -97,15 +97,17 @@ def in_scope(inp: Inputs, loan: dict) -> bool:
     if opts.get("loan_ids") is not None and loan["loan_id"] not in set(opts["loan_ids"]):
         return False
     closed = stage["stage_rank"] >= inp.stages[opts["min_status"]]["stage_rank"]
+    # "Locked" scope is for loans *before* min_status (ENGINE.md §3), so a closed loan that ages
+    # out is not brought back by its lock.
     locked = (
-        opts["scope"] == "ClosedAndLocked"
+        not closed
+        and opts["scope"] == "ClosedAndLocked"
         and loan["lock_date"] is not None
         and loan["lock_expiration_date"] is not None
         and loan["lock_expiration_date"] >= inp.as_of
     )
     if closed and opts["max_eligible_days"] > 0 and loan["funded_date"] is not None:
         if loan["funded_date"] < inp.as_of - timedelta(days=opts["max_eligible_days"]):
-            # Aging applies to closed loans; a loan also locked stays in scope through its lock.
             closed = False
     return closed or locked
 
