@@ -4,7 +4,8 @@ Recap (ENGINE.md §7), one row per in-scope trade of the run, from `pfill_trade_
 locked, fill columns written by the allocation step) and the run's guide rows (loans, weighted
 note rate / price / carry / value, value in dollars) and pool guide (pools the trade's loans go
 to). Weighted figures are Decimal sums over the guide, weighted by loan amount; the note rate
-comes from the loans input (the guide does not repeat it). Filled = locked + allocated; status is
+comes from the run's own `pfill_loan_scope` (the guide does not repeat it), so later input
+uploads never change an old run's recap. Filled = locked + allocated; status is
 the allocation step's (Under / Filled / OverLocked), derived from the window if absent.
 """
 
@@ -26,7 +27,7 @@ def _d(v) -> Decimal:  # noqa: ANN001
 
 
 def recap_rows(conn: Connection, run_id: str, tenant_id: str) -> list[dict]:
-    tb, g, loans, pg = s.trade_base, s.powerfill_guide, s.loans, s.pool_guide
+    tb, g, scope, pg = s.trade_base, s.powerfill_guide, s.loan_scope, s.pool_guide
     trades = conn.execute(
         select(tb).where(tb.c.run_id == run_id, tb.c.tenant_id == tenant_id).order_by(tb.c.trade_id)
     ).mappings().all()
@@ -37,8 +38,8 @@ def recap_rows(conn: Connection, run_id: str, tenant_id: str) -> list[dict]:
                                                  "carry": ZERO, "value": ZERO, "obj": ZERO})
     guide = conn.execute(
         select(g.c.trade_id, g.c.loan_amount, g.c.price, g.c.servicing_value, g.c.carry, g.c.value,
-               g.c.objective_value, loans.c.note_rate)
-        .select_from(g.outerjoin(loans, (loans.c.tenant_id == g.c.tenant_id) & (loans.c.loan_id == g.c.loan_id)))
+               g.c.objective_value, scope.c.note_rate)
+        .select_from(g.outerjoin(scope, (scope.c.run_id == g.c.run_id) & (scope.c.loan_id == g.c.loan_id)))
         .where(g.c.run_id == run_id, g.c.tenant_id == tenant_id)
     )
     for r in guide:

@@ -49,7 +49,7 @@ def insert_run(engine, tenant_id: str, *, status: RunStatus = RunStatus.COMPLETE
 
 def fill_outputs(engine, tenant_id: str, run_id: str, *, n_loans: int = 30, user_facing: bool = True) -> None:
     """Three trades (one CASH), n_loans loans split between guide and kickouts, pools, synthetic trades."""
-    rows: dict = {t: [] for t in (s.loans, s.trade_base, s.powerfill_guide, s.kickout_guide, s.candidates,
+    rows: dict = {t: [] for t in (s.loans, s.loan_scope, s.trade_base, s.powerfill_guide, s.kickout_guide, s.candidates,
                                   s.pool_guide, s.cash_market_map, s.syn_guide, s.syn_trade_base, s.powerfill_log)}
     base = dict(run_id=run_id, tenant_id=tenant_id)
     trades = [("T1", "FNMA30", Decimal("5.5"), "TBA"), ("T2", "FNMA30", Decimal("6.0"), "TBA"), ("T3", "CASHW", None, "CASH")]
@@ -66,6 +66,8 @@ def fill_outputs(engine, tenant_id: str, run_id: str, *, n_loans: int = 30, user
         amount = Decimal("200000.00") + i
         rows[s.loans].append({"tenant_id": tenant_id, "loan_id": lid, "loan_amount": amount, "original_loan_amount": amount,
                               "note_rate": Decimal("6.125"), "product": "CONV30", "stage_name": "Closed"})
+        rows[s.loan_scope].append({**base, "loan_id": lid, "scope": "Closed", "loan_amount": amount,
+                                   "note_rate": Decimal("6.125"), "pool_locked": False, "candidate_count": 2})
         tid = trades[i % 3][0]
         for t in trades[:2]:
             rows[s.candidates].append({**base, "loan_id": lid, "trade_id": t[0], "constraint_name": "C1", "level": 1,
