@@ -245,3 +245,22 @@ def test_bulk_insert_stores_exactly_the_validated_values(db, tenant_id, loaded):
             return tuple(row[c] for c in columns)
 
         assert sorted(stored, key=key) == sorted(parsed.records, key=key), kind
+
+
+def test_a_guard_refusing_inside_the_transaction_changes_nothing(db, tenant_id, loaded):
+    """The HTTP layer refuses uploads while a run is active from inside the import transaction."""
+    seen = []
+
+    class Refused(Exception):
+        pass
+
+    def guard(conn):
+        seen.append(conn.in_transaction())
+        raise Refused("a run is active")
+
+    uploads = fixture_uploads()
+    uploads["loans"] = (fixture_text("loans").replace("L006,150000", "L006,150001").encode(), "csv", "loans.csv")
+    with pytest.raises(Refused):
+        import_many(db, tenant_id, uploads, guard=guard)
+    assert seen == [True]
+    assert snapshot(db, tenant_id) == loaded

@@ -11,7 +11,6 @@ from __future__ import annotations
 import azure.functions as func
 
 from pipeline.api import ApiRequest, BadRequest, Conflict, NotFound, http_endpoint
-from pipeline.db.engine import READ_ONLY
 from pipeline.inputs import KINDS, InputValidationError, export_kind_csv, export_kind_json, import_kind
 from pipeline.runs.store import active_run
 
@@ -27,12 +26,17 @@ def _kind(req: ApiRequest) -> str:
     return kind
 
 
-def refuse_while_active(req: ApiRequest) -> None:
-    with req.engine.connect().execution_options(**READ_ONLY) as conn:
-        active = active_run(conn, req.tenant_id)
-    if active is not None:
-        raise Conflict(f"run {active.run_id} is {active.status}; inputs can be replaced once it finishes",
-                       code="inputs_locked", extra={"active_run_id": active.run_id, "active_status": active.status})
+def refuse_while_active(tenant_id: str):
+    """The import guard: inside the upload's transaction (after the tenant's input lock), refuse
+    while a run is active, so a run always sees one snapshot of its inputs (DESIGN.md §6)."""
+
+    def guard(conn) -> None:  # noqa: ANN001 - a Connection
+        active = active_run(conn, tenant_id)
+        if active is not None:
+            raise Conflict(f"run {active.run_id} is {active.status}; inputs can be replaced once it finishes",
+                           code="inputs_locked", extra={"active_run_id": active.run_id, "active_status": active.status})
+
+    return guard
 
 
 @bp.route(route="powerfill/inputs/{kind}", methods=["PUT"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -42,9 +46,9 @@ def put_inputs(req: ApiRequest):
     kind = _kind(req)
     fmt = FORMATS[req.require_content_type(*FORMATS)]
     body = req.body_bytes()
-    refuse_while_active(req)
     try:
-        result = import_kind(req.engine, req.tenant_id, kind, body, fmt=fmt, filename=f"{kind}.{fmt}")
+        result = import_kind(req.engine, req.tenant_id, kind, body, fmt=fmt, filename=f"{kind}.{fmt}",
+                             guard=refuse_while_active(req.tenant_id))
     except InputValidationError as err:
         listed = f" (first {len(err.errors)} listed)" if err.omitted else ""
         raise BadRequest(f"{err.total} input error(s) in {kind}; nothing was changed{listed}", code="invalid_input",

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete
 from sqlalchemy.engine import Connection, Engine
 
 from pipeline.db.errors import with_retry
+from pipeline.db.locks import lock_tenant_inputs
 from pipeline.inputs.bulk import insert_rows
 from pipeline.inputs.errors import ErrorList
 from pipeline.inputs.kinds import KINDS, get_kind
@@ -35,13 +36,16 @@ class ImportResult:
 
 
 def import_kind(engine: Engine, tenant_id: str, kind: str, data: bytes, *, fmt: str = "csv",
-                filename: str | None = None) -> ImportResult:
+                filename: str | None = None, guard: Callable[[Connection], None] | None = None) -> ImportResult:
     """Replace the tenant's rows of one kind with `data` (CSV with a header row, or a JSON array)."""
-    return import_many(engine, tenant_id, {kind: (data, fmt, filename or f"{kind}.{fmt}")})
+    return import_many(engine, tenant_id, {kind: (data, fmt, filename or f"{kind}.{fmt}")}, guard=guard)
 
 
-def import_many(engine: Engine, tenant_id: str, uploads: Mapping[str, Upload]) -> ImportResult:
-    """Replace several kinds at once, all or nothing."""
+def import_many(engine: Engine, tenant_id: str, uploads: Mapping[str, Upload], *,
+                guard: Callable[[Connection], None] | None = None) -> ImportResult:
+    """Replace several kinds at once, all or nothing. `guard(conn)` runs inside the write
+    transaction, after the tenant's input lock is taken: raising there refuses the upload (the
+    HTTP layer refuses while a run is active, race-free against submits)."""
     started = time.perf_counter()
     for kind in uploads:
         get_kind(kind)  # unknown kind names are a programming error, not an input error
@@ -58,7 +62,9 @@ def import_many(engine: Engine, tenant_id: str, uploads: Mapping[str, Upload]) -
     def replace_in_one_transaction() -> None:
         ref_errors = ErrorList()  # afresh on every attempt
         with engine.begin() as conn:
-            _serialise_imports(conn, tenant_id)
+            lock_tenant_inputs(conn, tenant_id)
+            if guard is not None:
+                guard(conn)
             check_references(conn, tenant_id, parsed, ref_errors)
             ref_errors.raise_if_any()  # leaving the block by an exception rolls back
             for upload in parsed.values():
@@ -68,15 +74,6 @@ def import_many(engine: Engine, tenant_id: str, uploads: Mapping[str, Upload]) -
     # else is raised as the db layer's PermanentDatabaseError, InputValidationError as itself.
     with_retry(replace_in_one_transaction)
     return ImportResult({k: len(p.records) for k, p in parsed.items()}, time.perf_counter() - started)
-
-
-def _serialise_imports(conn: Connection, tenant_id: str) -> None:
-    """One import per tenant at a time, so the references checked are the ones committed beside
-    the new rows. SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL takes a
-    transaction-scoped advisory lock on the tenant (released at commit or rollback)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                     {"key": f"powerfill.inputs:{tenant_id}"})
 
 
 def _replace(conn: Connection, tenant_id: str, upload: ParsedKind) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from pipeline import telemetry
 from pipeline.api.contracts import RunResponse
 from pipeline.db.errors import classify
+from pipeline.db.locks import lock_tenant_inputs
 from pipeline.db.schema import run_history
 from pipeline.engine.options import RunOptions
 from pipeline.engine.runner import ensure_step_rows
@@ -144,6 +145,7 @@ def send_wakeup(engine: Engine, tenant_id: str, run_id: str, config: LifecycleCo
 def _insert(engine, tenant_id, run_id, options: RunOptions, trigger, requested_by, idempotency_key,
             schedule_name, now, config: LifecycleConfig, enqueue: bool) -> RunResponse:
     with engine.begin() as conn:
+        lock_tenant_inputs(conn, tenant_id)  # no upload commits between this insert and the run's reads
         conn.execute(insert(run_history).values(
             run_id=run_id, tenant_id=tenant_id, status=RunStatus.PENDING.value, trigger=trigger.value,
             requested_by=requested_by, options_json=options.model_dump_json(),
