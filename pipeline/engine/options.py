@@ -50,6 +50,16 @@ class RunOptions(BaseModel):
     allocator: Allocator = Allocator.OPTIMAL
     solver_time_limit_s: float = Field(60, gt=0, le=3600)
 
+    @field_validator("as_of_date", mode="before")
+    @classmethod
+    def _iso_date_only(cls, v: object) -> object:
+        # pydantic would read a number as a Unix timestamp (0 -> 1970-01-01): a date is YYYY-MM-DD.
+        if v is None or isinstance(v, date):
+            return v
+        if not isinstance(v, str) or len(v) != 10:
+            raise ValueError("as_of_date must be a date as YYYY-MM-DD")
+        return date.fromisoformat(v)
+
     @field_validator("loan_ids")
     @classmethod
     def _unique_ids(cls, v: list[str] | None) -> list[str] | None:
