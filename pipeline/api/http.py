@@ -57,7 +57,7 @@ from pipeline.api.errors import (
 )
 from pipeline.db.errors import DatabaseError, TransientDatabaseError, classify
 from pipeline.settings import get_settings
-from pipeline.telemetry import log_context
+from pipeline.telemetry import log_context, span_from_traceparent
 
 log = logging.getLogger("pipeline.api")
 
@@ -231,7 +231,8 @@ def http_endpoint(handler: Handler | None = None, *, authenticate: bool = True) 
     operation = handler.__name__
 
     def endpoint(req: func.HttpRequest) -> func.HttpResponse:
-        with log_context(operation=operation):
+        # Continue the caller's W3C trace, so a submit and the queue execution it causes are one trace.
+        with log_context(operation=operation), span_from_traceparent(operation, req.headers.get("traceparent")):
             try:
                 tenant_id = _authenticate(req) if authenticate else None
                 with log_context(tenant_id=tenant_id):
