@@ -41,6 +41,10 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
     except (ValueError, json.JSONDecodeError):
         key = None
     if not isinstance(key, list) or len(key) != arity:
-        raise BadRequest("the cursor is not valid; start again without it", code="validation_error",
-                         details=[{"field": "cursor", "message": "not a cursor this API issued"}])
+        raise invalid_cursor()
     return key
+
+
+def invalid_cursor() -> BadRequest:
+    return BadRequest("the cursor is not valid; start again without it", code="validation_error",
+                      details=[{"field": "cursor", "message": "not a cursor this API issued"}])

@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from pipeline.api.contracts import CancelResponse
+from pipeline.db.engine import READ_ONLY
 from pipeline.db.schema import run_history
 from pipeline.runs.config import LifecycleConfig, get_config
 from pipeline.runs.finalize import Fence, finalize_run
@@ -59,7 +60,7 @@ def cancel_run(engine: Engine, tenant_id: str, run_id: str, config: LifecycleCon
     if done is not None:
         return CancelResult(CancelResponse(run_id=run_id, status=RunStatus.CANCELLED, cancel_requested=True,
                                            message="the run was cancelled", links=links(run_id)), True)
-    with engine.connect() as conn:
+    with engine.connect().execution_options(**READ_ONLY) as conn:
         run = load_run(conn, tenant_id, run_id)
     if run.status in TERMINAL:  # the worker finished (or stopped) it meanwhile
         if run.status != RunStatus.CANCELLED.value:

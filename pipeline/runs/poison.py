@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from pipeline import telemetry
+from pipeline.db.engine import READ_ONLY
 from pipeline.runs.config import LifecycleConfig, get_config
 from pipeline.runs.finalize import Fence, finalize_run
 from pipeline.runs.queue import BadMessage, parse_message
@@ -37,7 +38,7 @@ def handle_poison(body: bytes | str, *, dequeue_count: int = 1, config: Lifecycl
         if engine is None:
             log.warning("poison message for unknown tenant %r; nothing to fail", message.tenant_id)
             return False
-        with engine.connect() as conn:
+        with engine.connect().execution_options(**READ_ONLY) as conn:
             run = load_run(conn, message.tenant_id, message.run_id)
         if run is None:
             log.warning("poison message for run %s, which does not exist in this tenant; nothing changed", message.run_id)

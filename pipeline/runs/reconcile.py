@@ -29,7 +29,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 
 from pipeline import telemetry
-from pipeline.db.engine import get_engine
+from pipeline.db.engine import READ_ONLY, get_engine
 from pipeline.db.schema import OUTPUT_TABLES, run_history
 from pipeline.runs.config import LifecycleConfig, get_config
 from pipeline.runs.failures import describe
@@ -84,7 +84,7 @@ def sweep_database(engine: Engine, tenants: list[str], now: datetime, config: Li
 
 def _finish_orphaned_cancels(engine: Engine, tenants: list[str], now: datetime, report: SweepReport) -> None:
     h = run_history.c
-    with engine.connect() as conn:
+    with engine.connect().execution_options(**READ_ONLY) as conn:
         rows = conn.execute(
             select(h.run_id, h.tenant_id).where(
                 h.tenant_id.in_(tenants), h.status.in_(ACTIVE), h.cancel_requested_at_utc.is_not(None),
@@ -100,7 +100,7 @@ def _finish_orphaned_cancels(engine: Engine, tenants: list[str], now: datetime, 
 def _recover_unserved(engine: Engine, tenants: list[str], now: datetime, config: LifecycleConfig, report: SweepReport) -> None:
     h = run_history.c
     stale_before = now - timedelta(seconds=config.pending_requeue_seconds)
-    with engine.connect() as conn:
+    with engine.connect().execution_options(**READ_ONLY) as conn:
         rows = conn.execute(
             select(h.run_id, h.tenant_id, h.lease_owner, h.lease_expires_at_utc, h.attempt_count, h.enqueued_at_utc,
                    h.started_at_utc, h.current_step)

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from pipeline import telemetry
 from pipeline.api.contracts import ScheduleIn, ScheduleList, ScheduleOut
 from pipeline.api.errors import validation_details
+from pipeline.db.engine import READ_ONLY
 from pipeline.db.schema import schedules
 from pipeline.engine.options import RunOptions
 from pipeline.runs.config import LifecycleConfig
@@ -86,7 +87,7 @@ def validate(items: list[ScheduleIn]) -> None:
 
 
 def list_schedules(engine: Engine, tenant_id: str, now: datetime) -> ScheduleList:
-    with engine.connect() as conn:
+    with engine.connect().execution_options(**READ_ONLY) as conn:
         rows = conn.execute(
             select(schedules).where(schedules.c.tenant_id == tenant_id).order_by(schedules.c.schedule_name)
         ).all()
@@ -124,7 +125,7 @@ def replace_schedules(engine: Engine, tenant_id: str, items: list[ScheduleIn], n
 def fire_due(engine: Engine, tenant_ids: list[str], now: datetime, config: LifecycleConfig) -> int:
     """Start a run for every due schedule of these tenants; the number of runs started."""
     s = schedules.c
-    with engine.connect() as conn:
+    with engine.connect().execution_options(**READ_ONLY) as conn:
         rows = conn.execute(select(schedules).where(s.tenant_id.in_(tenant_ids), s.enabled.is_(True))).all()
     started = 0
     for row in rows:

@@ -13,7 +13,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection, Engine, Row
 
 from pipeline.api.contracts import RunLinks, RunList, RunListItem, RunResponse, RunSummary, StepView
-from pipeline.api.pagination import decode_cursor, encode_cursor
+from pipeline.api.pagination import decode_cursor, encode_cursor, invalid_cursor
 from pipeline.db.engine import READ_ONLY
 from pipeline.db.schema import run_history, run_step
 from pipeline.engine.runner import run_summary
@@ -90,8 +90,7 @@ def list_runs(engine: Engine, tenant_id: str, *, limit: int, cursor: str | None,
         try:
             after_time = datetime.fromisoformat(key[0])
         except (TypeError, ValueError):
-            decode_cursor("!", 2)  # raises the cursor error
-            raise
+            raise invalid_cursor() from None
         query = query.where(or_(h.started_at_utc < after_time, and_(h.started_at_utc == after_time, h.run_id < key[1])))
     query = query.order_by(h.started_at_utc.desc(), h.run_id.desc()).limit(limit + 1)
     with engine.connect().execution_options(**READ_ONLY) as conn:

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from pipeline import telemetry
 from pipeline.api.contracts import RunResponse
+from pipeline.db.engine import READ_ONLY
 from pipeline.db.errors import classify
 from pipeline.db.locks import lock_tenant_inputs
 from pipeline.db.schema import run_history
@@ -108,7 +109,7 @@ def submit_run(
                 earlier = _by_idempotency_key(engine, tenant_id, idempotency_key)
                 if earlier is not None:
                     return Submitted(earlier, created=False)
-            with engine.connect() as conn:
+            with engine.connect().execution_options(**READ_ONLY) as conn:
                 active = active_run(conn, tenant_id)
             if active is not None:
                 raise ActiveRunConflict(active.run_id, active.status) from None
@@ -160,7 +161,7 @@ def _insert(engine, tenant_id, run_id, options: RunOptions, trigger, requested_b
 
 
 def _by_idempotency_key(engine: Engine, tenant_id: str, key: str) -> RunResponse | None:
-    with engine.connect() as conn:
+    with engine.connect().execution_options(**READ_ONLY) as conn:
         run_id = conn.execute(
             select(run_history.c.run_id)
             .where(run_history.c.tenant_id == tenant_id, run_history.c.idempotency_key == key)

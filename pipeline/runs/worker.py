@@ -21,6 +21,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 from pipeline import telemetry
+from pipeline.db.engine import READ_ONLY
 from pipeline.db.errors import classify
 from pipeline.engine.options import RunOptions
 from pipeline.engine.runner import LeaseLost, RunCancelled, RunContext, Step, StepOutput, run_pending_steps
@@ -73,7 +74,7 @@ def execute_run(engine: Engine, tenant_id: str, run_id: str, *, config: Lifecycl
     """Claim the run and execute its unfinished steps to a terminal status (or a continuation)."""
     owner = owner or new_owner()
     try:
-        with engine.connect() as conn:
+        with engine.connect().execution_options(**READ_ONLY) as conn:
             run = load_run(conn, tenant_id, run_id)
     except sa_exc.SQLAlchemyError as err:
         raise classify(err) from err
