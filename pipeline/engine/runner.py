@@ -23,11 +23,10 @@ from typing import Any, Protocol
 from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from pipeline.db.bulk import ColumnRows, insert_columns, insert_dicts
 from pipeline.db.schema import run_history, run_step
 from pipeline.engine.options import RunOptions
 from pipeline.statuses import ACTIVE_STATUSES, DONE_STEP_STATUSES, RunStatus, StepStatus
-
-INSERT_CHUNK = 5_000  # rows per executemany: bounded memory in the driver, few round trips
 
 
 def utcnow() -> datetime:
@@ -80,7 +79,8 @@ class RunContext:
 
 @dataclass
 class StepOutput:
-    rows: dict[Table, list[dict[str, Any]]] = field(default_factory=dict)  # own tables -> rows for this run
+    # own tables -> rows for this run: dicts, or columns (large tables; no object per row)
+    rows: dict[Table, list[dict[str, Any]] | ColumnRows] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)                  # merged into the RunSummary
     skipped: bool = False
 
@@ -92,8 +92,9 @@ class StepOutput:
 class Step:
     """One of the six steps. Subclasses set `name`, `run_status`, `tables` and implement `compute`.
 
-    `write` replaces the step's own rows for the run; a step that owns columns of an earlier step's
-    table (allocation's fill columns in pfill_trade_base) extends it.
+    `write` replaces the step's own rows for the run through the bulk insert (`pipeline.db.bulk`);
+    a step that owns columns of an earlier step's table (allocation's fill columns in
+    pfill_trade_base) extends it.
     """
 
     name: str
@@ -109,9 +110,11 @@ class Step:
         for table, rows in output.rows.items():
             if table not in self.tables:
                 raise RuntimeError(f"step {self.name} wrote {table.name}, which it does not own")
-            for start in range(0, len(rows), INSERT_CHUNK):
-                chunk = [{**r, "run_id": ctx.run_id, "tenant_id": ctx.tenant_id} for r in rows[start:start + INSERT_CHUNK]]
-                conn.execute(insert(table), chunk)
+            if isinstance(rows, ColumnRows):
+                ids = {"run_id": [ctx.run_id] * rows.n, "tenant_id": [ctx.tenant_id] * rows.n}
+                insert_columns(conn, table, rows.n, {**rows.columns, **ids})
+            else:
+                insert_dicts(conn, table, rows, run_id=ctx.run_id, tenant_id=ctx.tenant_id)
 
 
 def default_steps() -> tuple[Step, ...]:

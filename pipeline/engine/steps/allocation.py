@@ -16,8 +16,7 @@ from sqlalchemy.engine import Connection
 import pipeline
 from pipeline.db import schema as S
 from pipeline.engine.allocate import AllocationProblem, allocate
-from pipeline.engine.runner import RunContext, StepOutput
-from pipeline.engine.steps.bulk import BulkWriteStep
+from pipeline.engine.runner import RunContext, Step, StepOutput
 from pipeline.engine.steps.allocation_rows import AllocationView, build_rows
 from pipeline.engine.steps.outputs import read_candidates, rows_of
 from pipeline.statuses import RunStatus
@@ -26,7 +25,7 @@ FILL_COLUMNS = ("allocated_amount", "allocated_count", "closed_fill_amount", "lo
                 "shortfall_amount", "over_amount", "fill_status")
 
 
-class Allocation(BulkWriteStep):
+class Allocation(Step):
     name = "allocation"
     run_status = RunStatus.ALLOCATING
     tables = (S.powerfill_guide, S.kickout_guide, S.cblock_guide, S.trade_cblock_base, S.cash_market_map)

@@ -13,10 +13,10 @@ from decimal import Decimal
 import numpy as np
 
 from pipeline.db import schema as S
+from pipeline.db.bulk import ColumnRows, Scaled
 from pipeline.engine.eligibility import Scoped
 from pipeline.engine.exact import CENT, E8, scaled, to_decimal
 from pipeline.engine.options import RunOptions
-from pipeline.engine.steps.bulk import ColumnRows
 from pipeline.engine.steps.outputs import CandidateArrays
 
 NOT_SELECTED = "NOT_SELECTED"
@@ -105,9 +105,9 @@ def _guide_rows(view, placed, pair_of, first, second) -> ColumnRows:
         "loan_id": [view.loan_ids[i] for i in placed.tolist()],
         "trade_id": [view.trade_ids[t] for t in c.trade[p].tolist()],
         "constraint_name": [c.constraint_names[k] for k in c.constraint[p].tolist()],
-        "level": c.level[p].tolist(), "loan_amount": (view.amount_c[placed], CENT),
-        "price": (c.price_e8[p], E8), "servicing_value": (c.servicing_e8[p], E8), "carry": (c.carry_e8[p], E8),
-        "value": (c.value_e8[p], E8), "objective_value": (c.objective_c[p], CENT),
+        "level": c.level[p].tolist(), "loan_amount": Scaled(view.amount_c[placed], CENT),
+        "price": Scaled(c.price_e8[p], E8), "servicing_value": Scaled(c.servicing_e8[p], E8), "carry": Scaled(c.carry_e8[p], E8),
+        "value": Scaled(c.value_e8[p], E8), "objective_value": Scaled(c.objective_c[p], CENT),
         "runner_up_trade_id": [view.trade_ids[c.trade[x]] if ok else None for x, ok in zip(r.tolist(), has.tolist())],
         "runner_up_value_diff": [v if ok else None for v, ok in zip(numbers_for(diff, E8), has.tolist())],
     })
@@ -193,7 +193,11 @@ def _blocks(view, pair_of):
     got = np.where(on, view.amount_c[c.loan], 0)
     n_k = max(len(c.constraint_names), 1)
     # (trade, level) groups, in (trade, level) order
-    lv_keys, lv_inv = np.unique(np.stack([c.trade, c.level]), axis=1, return_inverse=True)
+    # one int64 key per (trade, level), ordered like the pair: np.unique(axis=1) sorts void rows, slowly
+    lv_min = int(c.level.min()) if len(c) else 0
+    lv_span = (int(c.level.max()) - lv_min + 1) if len(c) else 1
+    packed, lv_inv = np.unique(c.trade * lv_span + (c.level - lv_min), return_inverse=True)
+    lv_keys = np.stack([packed // lv_span, packed % lv_span + lv_min])
     lv_amount = np.bincount(lv_inv.ravel(), weights=got, minlength=lv_keys.shape[1]).astype(np.int64)
     lv_count = np.bincount(lv_inv.ravel(), weights=on, minlength=lv_keys.shape[1]).astype(np.int64)
     earlier = np.zeros(lv_keys.shape[1], dtype=np.int64)  # fill of the trade's lower levels

@@ -6,12 +6,11 @@ from pipeline.db import schema as S
 from pipeline.engine.book import Book
 from pipeline.engine.eligibility import in_scope_trades
 from pipeline.engine.exact import MICRO, to_decimal
-from pipeline.engine.runner import RunContext, StepOutput
-from pipeline.engine.steps.bulk import BulkWriteStep
+from pipeline.engine.runner import RunContext, Step, StepOutput
 from pipeline.statuses import RunStatus
 
 
-class BxCashGrids(BulkWriteStep):
+class BxCashGrids(Step):
     name = "bx_cash_grids"
     run_status = RunStatus.PRE_PROCESSING
     tables = (S.bx_cash_grid,)

@@ -9,14 +9,13 @@ from pipeline.db import schema as S
 from pipeline.engine.book import Book
 from pipeline.engine.eligibility import in_scope_trades, locked_amounts, window
 from pipeline.engine.exact import CENT, MICRO, to_decimal
-from pipeline.engine.runner import RunContext, StepOutput
-from pipeline.engine.steps.bulk import BulkWriteStep
+from pipeline.engine.runner import RunContext, Step, StepOutput
 from pipeline.statuses import RunStatus
 
 OVER_LOCKED = "OverLocked"
 
 
-class BxSettleAndPrice(BulkWriteStep):
+class BxSettleAndPrice(Step):
     name = "bx_settle_and_price"
     run_status = RunStatus.PRE_PROCESSING
     tables = (S.trade_base,)

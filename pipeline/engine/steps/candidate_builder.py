@@ -12,12 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.db import schema as S
+from pipeline.db.bulk import ColumnRows, Scaled
 from pipeline.engine.book import Book
 from pipeline.engine.candidates import PairSet, build_pairs
 from pipeline.engine.eligibility import Scoped, in_scope_trades, loan_scope, test_name
 from pipeline.engine.exact import CENT, E8, MICRO
-from pipeline.engine.runner import RunContext, StepOutput
-from pipeline.engine.steps.bulk import BulkWriteStep, ColumnRows
+from pipeline.engine.runner import RunContext, Step, StepOutput
 from pipeline.statuses import RunStatus
 
 NO_AVAILABLE_DATE = "NO_AVAILABLE_DATE"
@@ -30,14 +30,14 @@ def candidate_rows(pairs: PairSet, loan_ids: list[str], amount_c: np.ndarray) ->
         "loan_id": [loan_ids[i] for i in pairs.loan.tolist()],
         "trade_id": [trade_ids[i] for i in pairs.trade.tolist()],
         "constraint_name": [pairs.constraints[i][2] for i in pairs.constraint.tolist()],
-        "level": pairs.level.tolist(), "loan_amount": (amount_c[pairs.loan], CENT),
-        "price": (pairs.price_e8, E8), "servicing_value": (pairs.servicing_e8, E8), "carry": (pairs.carry_e8, E8),
-        "carry_matched": pairs.carry_matched.tolist(), "value": (pairs.value_e8, E8),
-        "objective_value": (pairs.objective_c, CENT), "candidate_rank": pairs.rank.tolist(),
+        "level": pairs.level.tolist(), "loan_amount": Scaled(amount_c[pairs.loan], CENT),
+        "price": Scaled(pairs.price_e8, E8), "servicing_value": Scaled(pairs.servicing_e8, E8), "carry": Scaled(pairs.carry_e8, E8),
+        "carry_matched": pairs.carry_matched.tolist(), "value": Scaled(pairs.value_e8, E8),
+        "objective_value": Scaled(pairs.objective_c, CENT), "candidate_rank": pairs.rank.tolist(),
     })
 
 
-class CandidateBuilder(BulkWriteStep):
+class CandidateBuilder(Step):
     name = "candidate_builder"
     run_status = RunStatus.PRE_PROCESSING
     tables = (S.loan_scope, S.candidates)
@@ -94,7 +94,7 @@ def _scope_rows(book: Book, scope, pairs: PairSet, counts: np.ndarray) -> Column
     idx = np.array(keep, dtype=np.int64)
     return ColumnRows(len(keep), {
         "loan_id": [loans.ids[i] for i in keep], "scope": [scope.label[i] for i in keep],
-        "loan_amount": (loans.amount_c[idx], CENT), "note_rate": (loans.note_u[idx], MICRO),
+        "loan_amount": Scaled(loans.amount_c[idx], CENT), "note_rate": Scaled(loans.note_u[idx], MICRO),
         "available_date": [loans.available[i] for i in keep], "current_pool_name": [loans.pool[i] for i in keep],
         "current_pool_trade_id": [scope.pool_trade[i] for i in keep],
         "pool_locked": scope.pool_locked[idx].tolist(), "candidate_count": counts[idx].tolist(),

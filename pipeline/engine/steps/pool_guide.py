@@ -18,8 +18,7 @@ from pipeline.db import schema as S
 from pipeline.engine.book import Book
 from pipeline.engine.eligibility import Scoped
 from pipeline.engine.exact import CENT, scaled
-from pipeline.engine.runner import RunContext, StepOutput
-from pipeline.engine.steps.bulk import BulkWriteStep
+from pipeline.engine.runner import RunContext, Step, StepOutput
 from pipeline.engine.steps.outputs import rows_of
 from pipeline.statuses import RunStatus
 
@@ -28,7 +27,7 @@ OUT_OF_SCOPE = "OUT_OF_SCOPE"
 BELOW_MIN_POOL, ABOVE_MAX_POOL = "BELOW_MIN_POOL", "ABOVE_MAX_POOL"
 
 
-class PoolGuide(BulkWriteStep):
+class PoolGuide(Step):
     name = "pool_guide"
     run_status = RunStatus.POST_PROCESSING
     tables = (S.pool_guide,)

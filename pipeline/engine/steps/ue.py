@@ -17,11 +17,11 @@ import numpy as np
 from sqlalchemy import select
 
 from pipeline.db import schema as S
+from pipeline.db.bulk import ColumnRows, Scaled
 from pipeline.engine.book import Book
 from pipeline.engine.exact import CENT, E8, MICRO, div_half_even, to_decimal
 from pipeline.engine.options import PriceMode
-from pipeline.engine.runner import RunContext, StepOutput
-from pipeline.engine.steps.bulk import BulkWriteStep, ColumnRows
+from pipeline.engine.runner import RunContext, Step, StepOutput
 from pipeline.engine.steps.run_log import log_rows
 from pipeline.engine.synthetic import SynOption, SynPairs, price_options, synthetic_options
 from pipeline.statuses import RunStatus
@@ -29,7 +29,7 @@ from pipeline.statuses import RunStatus
 SYNTHETIC = "Synthetic"
 
 
-class UnallocatedEligible(BulkWriteStep):
+class UnallocatedEligible(Step):
     name = "ue"
     run_status = RunStatus.POST_PROCESSING
     tables = (S.syn_guide_all_rank, S.syn_guide, S.syn_trade_base, S.powerfill_log)
@@ -89,12 +89,12 @@ def _all_rank_rows(book: Book, opts: list[SynOption], pairs: SynPairs) -> Column
     return ColumnRows(len(pairs), {
         "loan_id": [loans.ids[i] for i in pairs.loan.tolist()], "syn_trade_id": [x.syn_trade_id for x in o],
         "investor_id": [x.instrument.investor_id for x in o], "investor_instrument_name": [x.instrument.name for x in o],
-        "coupon": (np.array([x.coupon_u for x in o], dtype=np.int64), MICRO),
-        "settlement_date": [x.settlement_date for x in o], "loan_amount": (loans.amount_c[pairs.loan], CENT),
-        "market_price": (np.array([x.market_u * 100 for x in o], dtype=np.int64), E8),
-        "payup": (np.array([x.payup_e8 for x in o], dtype=np.int64), E8),
-        "servicing_value": (pairs.servicing_e8, E8), "carry": (pairs.carry_e8, E8),
-        "value_payup": (pairs.value_payup_e8, E8), "value_payup_carry": (pairs.value_payup_carry_e8, E8),
+        "coupon": Scaled(np.array([x.coupon_u for x in o], dtype=np.int64), MICRO),
+        "settlement_date": [x.settlement_date for x in o], "loan_amount": Scaled(loans.amount_c[pairs.loan], CENT),
+        "market_price": Scaled(np.array([x.market_u * 100 for x in o], dtype=np.int64), E8),
+        "payup": Scaled(np.array([x.payup_e8 for x in o], dtype=np.int64), E8),
+        "servicing_value": Scaled(pairs.servicing_e8, E8), "carry": Scaled(pairs.carry_e8, E8),
+        "value_payup": Scaled(pairs.value_payup_e8, E8), "value_payup_carry": Scaled(pairs.value_payup_carry_e8, E8),
         "rank_payup": pairs.rank_payup.tolist(), "rank_payup_carry": pairs.rank_payup_carry.tolist(),
     })
 

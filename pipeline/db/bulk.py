@@ -1,0 +1,188 @@
+"""Bulk insert of many rows held as columns, by the fastest path each database offers.
+
+SQLAlchemy's executemany converts every bound value in Python; at 100K loans the engine writes
+~1M output rows, so rows go to the driver directly, on the caller's connection (and transaction):
+- SQLite: multi-row `INSERT … VALUES (…), (…), …` through the driver's executemany (one statement
+  step per ~100 rows instead of per row). A NUMERIC is bound as the float nearest the exact decimal
+  (what SQLAlchemy's own Numeric binding does on SQLite), a DATE as its ISO text (SQLAlchemy's
+  SQLite storage form), a BOOLEAN as 0/1;
+- PostgreSQL (psycopg 3): `COPY … FROM STDIN`; exact numbers as their decimal text;
+- anything else: SQLAlchemy's executemany in chunks, numbers as Decimals.
+
+A column is a list of Python values (None, str, int, bool, Decimal, date), or `Scaled(array,
+places)` for exact integers in 10**-places units (numpy int64) — written without a Decimal per
+value. Both ends of an exact number agree: the SQLite float of `units / 10**places` is the one
+float(Decimal) gives, and reading it back at the column's scale recovers the decimal exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Boolean, Date, Numeric, Table
+from sqlalchemy.engine import Connection
+
+from pipeline.db.errors import classify
+
+CHUNK = 20_000          # rows converted at once: bounds the flat parameter lists
+ROWS_PER_STATEMENT = 100  # SQLite multi-row VALUES; also kept under the driver's variable limit
+
+
+@dataclass(frozen=True)
+class Scaled:
+    """Exact numbers as integers in 10**-places units."""
+
+    units: np.ndarray
+    places: int
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+
+Column = Sequence[Any] | Scaled
+
+
+class ColumnRows:
+    """`n` rows held as columns (name -> list or `Scaled`); table columns not given are null."""
+
+    def __init__(self, n: int, columns: dict[str, Column]):
+        self.n, self.columns = n, columns
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def insert_columns(conn: Connection, table: Table, n: int, columns: dict[str, Column]) -> None:
+    """Insert `n` rows given as `columns` (name -> column of length n; table columns not given are
+    null) into `table`."""
+    if n == 0:
+        return
+    for name, col in columns.items():
+        if len(col) != n:
+            raise ValueError(f"{table.name}.{name}: {len(col)} values for {n} rows")
+    names = [c.name for c in table.columns if c.name in columns]
+    dialect = conn.dialect
+    try:
+        if dialect.name == "sqlite" and dialect.driver == "pysqlite":
+            _sqlite(conn, table, n, names, columns)
+        elif dialect.name == "postgresql" and dialect.driver == "psycopg":
+            _copy_postgresql(conn, table, n, names, columns)
+        else:
+            _generic(conn, table, n, names, columns)
+    except dialect.loaded_dbapi.Error as err:  # the driver's own errors: translate at the edge
+        raise classify(err) from err
+
+
+def insert_dicts(conn: Connection, table: Table, rows: list[dict[str, Any]], **constants: Any) -> None:
+    """Insert dict rows (missing keys are null); `constants` (e.g. run_id) go on every row."""
+    if not rows and not constants:
+        return
+    n = len(rows)
+    columns: dict[str, Column] = {}
+    for c in table.columns:
+        if c.name in constants:
+            columns[c.name] = [constants[c.name]] * n
+        else:
+            columns[c.name] = [r.get(c.name) for r in rows]
+    insert_columns(conn, table, n, columns)
+
+
+def decimal_text(units: np.ndarray, places: int) -> list[str]:
+    """'-12.34'-style text of exact integers in 10**-places units (no float on the way)."""
+    scale = 10**places
+    a = np.abs(units)
+    whole, frac = (a // scale).tolist(), (a % scale).tolist()
+    sign = np.where(units < 0, "-", "").tolist()
+    if places == 0:
+        return [f"{s}{w}" for s, w in zip(sign, whole)]
+    return [f"{s}{w}.{f:0{places}d}" for s, w, f in zip(sign, whole, frac)]
+
+
+# --- SQLite --------------------------------------------------------------------------------------
+
+def _sqlite_values(column, col: Column, a: int, b: int) -> list:
+    if isinstance(col, Scaled):
+        return (col.units[a:b] / float(10**col.places)).tolist()  # IEEE division: the nearest float
+    values = col[a:b] if isinstance(col, list) else list(col[a:b])
+    kind = column.type
+    if isinstance(kind, Numeric):
+        return [None if v is None else float(v) for v in values]
+    if isinstance(kind, Date):
+        return [None if v is None else v.isoformat() for v in values]
+    if isinstance(kind, Boolean):
+        return [None if v is None else int(v) for v in values]
+    if values and isinstance(values[0], np.generic):
+        return np.asarray(values).tolist()
+    return values
+
+
+def _sqlite(conn: Connection, table: Table, n: int, names: list[str], columns: dict[str, Column]) -> None:
+    width = len(names)
+    raw = conn.connection.driver_connection
+    limit = raw.getlimit(9) if hasattr(raw, "getlimit") else 999  # 9 = SQLITE_LIMIT_VARIABLE_NUMBER
+    per = max(1, min(ROWS_PER_STATEMENT, limit // width))
+    one = "(" + ", ".join("?" * width) + ")"
+    head = f"INSERT INTO {_quoted(conn, table, names)} VALUES "
+    many = head + ", ".join([one] * per)
+    cursor = raw.cursor()
+    try:
+        for a in range(0, n, CHUNK):
+            b = min(a + CHUNK, n)
+            flat: list = [None] * ((b - a) * width)
+            for j, name in enumerate(names):
+                flat[j::width] = _sqlite_values(table.c[name], columns[name], a, b)
+            step = per * width
+            full = (b - a) // per * step
+            if full:
+                cursor.executemany(many, [flat[i:i + step] for i in range(0, full, step)])
+            if full < len(flat):
+                cursor.executemany(head + one, [flat[i:i + width] for i in range(full, len(flat), width)])
+    finally:
+        cursor.close()
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+
+def _copy_postgresql(conn: Connection, table: Table, n: int, names: list[str], columns: dict[str, Column]) -> None:
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(f"COPY {_quoted(conn, table, names)} FROM STDIN") as copy:
+            for a in range(0, n, CHUNK):
+                b = min(a + CHUNK, n)
+                cols = []
+                for name in names:
+                    col = columns[name]
+                    if isinstance(col, Scaled):
+                        cols.append(decimal_text(col.units[a:b], col.places))
+                    else:
+                        part = col[a:b]
+                        cols.append(np.asarray(part).tolist() if len(part) and isinstance(part[0], np.generic) else part)
+                for row in zip(*cols):
+                    copy.write_row(row)
+    finally:
+        cursor.close()
+
+
+# --- anything else -------------------------------------------------------------------------------
+
+def _generic(conn: Connection, table: Table, n: int, names: list[str], columns: dict[str, Column]) -> None:
+    for a in range(0, n, CHUNK):
+        b = min(a + CHUNK, n)
+        cols = []
+        for name in names:
+            col = columns[name]
+            if isinstance(col, Scaled):
+                cols.append([Decimal(v).scaleb(-col.places) for v in col.units[a:b].tolist()])
+            else:
+                part = col[a:b]
+                cols.append(np.asarray(part).tolist() if len(part) and isinstance(part[0], np.generic) else list(part))
+        conn.execute(table.insert(), [dict(zip(names, row)) for row in zip(*cols)])
+
+
+def _quoted(conn: Connection, table: Table, names: list[str]) -> str:
+    quote = conn.dialect.identifier_preparer
+    return f"{quote.format_table(table)} ({', '.join(quote.quote(c) for c in names)})"
