@@ -139,8 +139,13 @@ def send_wakeup(engine: Engine, tenant_id: str, run_id: str, config: LifecycleCo
     message = RunMessage(run_id=run_id, tenant_id=tenant_id, traceparent=telemetry.current_traceparent(),
                          sent_at_utc=sent_at, reason=reason)
     config.queue().send(message)
-    with engine.begin() as conn:
-        conn.execute(update(run_history).where(run_history.c.run_id == run_id).values(enqueued_at_utc=sent_at))
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(run_history).where(run_history.c.run_id == run_id).values(enqueued_at_utc=sent_at))
+    except sa_exc.SQLAlchemyError as err:
+        # The message is out, so the run is accepted; without the stamp the timer sends one more
+        # wake-up after its grace period, which the lease makes harmless.
+        log.warning("run %s was queued but its enqueued_at could not be recorded: %s", run_id, classify(err))
 
 
 def _insert(engine, tenant_id, run_id, options: RunOptions, trigger, requested_by, idempotency_key,

@@ -17,6 +17,7 @@ import time
 import uuid
 from enum import Enum
 
+from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
@@ -91,6 +92,14 @@ def execute_run(engine: Engine, tenant_id: str, run_id: str, *, config: Lifecycl
             log.info("cancel requested for run %s but a live worker holds it; that worker will stop it", run_id)
         return Outcome.CANCELLED if done else Outcome.DROPPED
 
+    try:
+        options = RunOptions.model_validate_json(run.options_json)
+    except ValidationError as err:  # stored by an older version and no longer valid: retrying cannot help
+        log.error("run %s has options this version cannot read; the run fails", run_id)
+        finalize_run(engine, tenant_id, run_id, RunStatus.FAILED, now=config.clock(), failure_step="options",
+                     failure_message=describe(err), fence=Fence.unleased(config.clock()))
+        return Outcome.FAILED
+
     lease = claim_lease(engine, tenant_id, run_id, owner, config)
     if lease is None:
         log.info("dropping the message: run %s is held by a live worker or no longer active", run_id)
@@ -98,8 +107,7 @@ def execute_run(engine: Engine, tenant_id: str, run_id: str, *, config: Lifecycl
     with telemetry.log_context(attempt=lease.attempt):
         telemetry.event(telemetry.RUN_CLAIMED, "run %s claimed by %s (attempt %d)", run_id, owner, lease.attempt,
                         owner=owner)
-        return _run_steps(engine, tenant_id, run_id, RunOptions.model_validate_json(run.options_json),
-                          lease, config, use_budget)
+        return _run_steps(engine, tenant_id, run_id, options, lease, config, use_budget)
 
 
 def _run_steps(engine: Engine, tenant_id: str, run_id: str, options: RunOptions, lease: Lease,
