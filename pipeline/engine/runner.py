@@ -83,6 +83,7 @@ class StepOutput:
     rows: dict[Table, list[dict[str, Any]] | ColumnRows] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)                  # merged into the RunSummary
     skipped: bool = False
+    handoff: Any = None  # what the step hands the next one in-process (pipeline.engine.steps.handoff)
 
     @property
     def rows_written(self) -> int:

@@ -11,7 +11,7 @@ from sqlalchemy import insert, update
 from pipeline.db import schema as S
 from pipeline.engine.options import RunOptions
 from pipeline.engine.runner import RunContext, run_pending_steps, utcnow
-from pipeline.engine.steps import STEPS
+from pipeline.engine.steps import STEPS, handoff
 from tests.engine.scenario import AS_OF, RunResult, Scenario, day
 
 
@@ -51,6 +51,7 @@ def test_a_run_resumed_after_any_step_gives_the_same_outputs(book: Scenario, sto
     calls = iter(range(100))
     ctx = RunContext(book.engine, book.tenant_id, run_id, opts)
     assert run_pending_steps(ctx, should_yield=lambda: next(calls) >= stop_after) is False
+    handoff.clear()  # a fresh process: later steps read what earlier ones wrote, not what they handed over
     assert run_pending_steps(RunContext(book.engine, book.tenant_id, run_id, opts)) is True
     with book.engine.begin() as conn:
         conn.execute(update(S.run_history).where(S.run_history.c.run_id == run_id).values(status="Complete"))

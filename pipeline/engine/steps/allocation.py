@@ -9,6 +9,8 @@ blocks and the cash-market map. The rows are derived in `allocation_rows`.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Connection
@@ -18,7 +20,8 @@ from pipeline.db import schema as S
 from pipeline.engine.allocate import AllocationProblem, allocate
 from pipeline.engine.runner import RunContext, Step, StepOutput
 from pipeline.engine.steps.allocation_rows import AllocationView, build_rows
-from pipeline.engine.steps.outputs import read_candidates, rows_of
+from pipeline.engine.steps import handoff
+from pipeline.engine.steps.outputs import CandidateArrays, LoanScope, read_candidates, read_scope, rows_of
 from pipeline.statuses import RunStatus
 
 FILL_COLUMNS = ("allocated_amount", "allocated_count", "closed_fill_amount", "locked_loan_fill_amount",
@@ -33,16 +36,13 @@ class Allocation(Step):
     def compute(self, ctx: RunContext) -> StepOutput:
         with ctx.engine.connect() as conn:
             trade_rows = rows_of(conn, S.trade_base, ctx.run_id, ("trade_id",))
-            scope_rows = rows_of(conn, S.loan_scope, ctx.run_id, ("loan_id",))
             grid_rows = rows_of(conn, S.bx_cash_grid, ctx.run_id, ("trade_id", "note_rate"))
             trade_rows.sort(key=lambda r: r["trade_id"])
-            scope_rows.sort(key=lambda r: r["loan_id"])
-            loan_ids = [r["loan_id"] for r in scope_rows]
             trade_ids = [r["trade_id"] for r in trade_rows]
-            cands = read_candidates(conn, ctx.run_id, {x: i for i, x in enumerate(loan_ids)},
-                                    {x: i for i, x in enumerate(trade_ids)})
+            scope, cands = _scope_and_candidates(conn, ctx.run_id, trade_ids)
+        loan_ids = scope.loan_ids
         ctx.check_cancelled()
-        view = AllocationView(trade_rows, scope_rows, cands, grid_rows)
+        view = AllocationView(trade_rows, scope, cands, grid_rows)
         problem, used_loans = self._problem(ctx, view)
         result = allocate(problem, method=ctx.options.allocator.value, time_limit_s=ctx.options.solver_time_limit_s,
                           cancel_check=ctx.check_cancelled)
@@ -84,6 +84,20 @@ class Allocation(Step):
                     .values({c: bindparam(f"v_{c}") for c in FILL_COLUMNS}))
             conn.execute(stmt, [{"r_id": ctx.run_id, "t_id": f["trade_id"], **{f"v_{c}": f[c] for c in FILL_COLUMNS}}
                                 for f in fills])
+
+
+def _scope_and_candidates(conn: Connection, run_id: str, trade_ids: list[str]) -> tuple[LoanScope, CandidateArrays]:
+    """Step 3's loan scope and candidates: handed over in-process, else (a resumed run) read back."""
+    handed = handoff.take(run_id, "candidates")
+    if handed is None:
+        scope = read_scope(conn, run_id)
+        cands = read_candidates(conn, run_id, {x: i for i, x in enumerate(scope.loan_ids)},
+                                {x: i for i, x in enumerate(trade_ids)})
+        return scope, cands
+    scope, cands, pair_trade_ids = handed
+    position = {x: i for i, x in enumerate(trade_ids)}
+    remap = np.array([position[x] for x in pair_trade_ids], dtype=np.int64)
+    return scope, replace(cands, trade=remap[cands.trade] if len(remap) else cands.trade)
 
 
 def _allocator_metrics(m: dict) -> dict:

@@ -15,9 +15,9 @@ import numpy as np
 from pipeline.db import schema as S
 from pipeline.db.bulk import ColumnRows, Scaled
 from pipeline.engine.eligibility import Scoped
-from pipeline.engine.exact import CENT, E8, scaled, to_decimal
+from pipeline.engine.exact import CENT, E8, MICRO, scaled, to_decimal
 from pipeline.engine.options import RunOptions
-from pipeline.engine.steps.outputs import CandidateArrays
+from pipeline.engine.steps.outputs import CandidateArrays, LoanScope
 
 NOT_SELECTED = "NOT_SELECTED"
 CAPACITY = "CAPACITY"
@@ -26,10 +26,10 @@ CAPACITY = "CAPACITY"
 class AllocationView:
     """The step 1–3 outputs of a run, as arrays indexed like the candidates."""
 
-    def __init__(self, trade_rows: list[dict], scope_rows: list[dict], cands: CandidateArrays, grid_rows: list[dict]):
-        self.trade_rows, self.scope_rows, self.cands = trade_rows, scope_rows, cands
+    def __init__(self, trade_rows: list[dict], scope: LoanScope, cands: CandidateArrays, grid_rows: list[dict]):
+        self.trade_rows, self.loans, self.cands = trade_rows, scope, cands
         self.trade_ids = [r["trade_id"] for r in trade_rows]
-        self.loan_ids = [r["loan_id"] for r in scope_rows]
+        self.loan_ids = scope.loan_ids
         cents = lambda rows, col: np.array([scaled(r[col], CENT) for r in rows], dtype=np.int64)  # noqa: E731
         self.capacity_c = cents(trade_rows, "open_capacity")
         self.locked_c = cents(trade_rows, "locked_amount")
@@ -37,8 +37,8 @@ class AllocationView:
         self.max_c = cents(trade_rows, "max_amount")
         self.min_need_c = np.maximum(self.min_c - self.locked_c, 0)
         self.over_locked = np.array(["OverLocked" in r["flags"] for r in trade_rows], dtype=bool)
-        self.amount_c = cents(scope_rows, "loan_amount")
-        self.scope = [r["scope"] for r in scope_rows]
+        self.amount_c = scope.amount_c
+        self.scope = scope.scope
         self.grids: dict[str, list[dict]] = defaultdict(list)
         for g in grid_rows:
             self.grids[g["trade_id"]].append(g)
@@ -79,7 +79,7 @@ def build_rows(view: AllocationView, loan_trade: np.ndarray, options: RunOptions
         "allocated_count": len(placed),
         "kicked_out_count": len(kickouts),
         "cblock_count": len(cblocks),
-        "kickouts_by_reason": dict(sorted(_count(r["reason"] for r in kickouts).items())),
+        "kickouts_by_reason": dict(sorted(_count(kickouts.columns["reason"]).items())),
         **trade_metrics,
     }
     rows = {S.powerfill_guide: guide, S.kickout_guide: kickouts, S.cblock_guide: cblocks,
@@ -118,18 +118,18 @@ def numbers_for(arr: np.ndarray, places: int) -> list:
     return [Decimal(v).scaleb(-places) for v in arr.tolist()]
 
 
-def _kickout_rows(view, pair_of, first, fill) -> list[dict]:
-    c = view.cands
+def _kickout_rows(view, pair_of, first, fill) -> ColumnRows:
+    c, s = view.cands, view.loans
     room = view.capacity_c - fill
     pair_room = room[c.trade] >= view.amount_c[c.loan]
     loan_has_room = np.zeros(len(view.loan_ids), dtype=bool)
     loan_has_room[c.loan[pair_room]] = True
-    rows = []
-    for i, r in enumerate(view.scope_rows):
-        if view.scope[i] not in (Scoped.CLOSED, Scoped.LOCKED) or pair_of[i] >= 0:
-            continue
-        if r["candidate_count"] == 0:
-            reason, best = r["fail_reason"], r["fail_trade_id"]
+    eligible = np.fromiter((x in (Scoped.CLOSED, Scoped.LOCKED) for x in s.scope), dtype=bool, count=len(s))
+    out = np.flatnonzero(eligible & (pair_of < 0)).tolist()
+    reasons, details, bests = [], [], []
+    for i in out:
+        if s.candidate_count[i] == 0:
+            reason, best = s.fail_reason[i], s.fail_trade[i]
             detail = {
                 "NO_AVAILABLE_DATE": "the loan has no funded, closing or expected close date",
                 "NO_IN_SCOPE_TRADE": "the run has no in-scope trade",
@@ -144,22 +144,21 @@ def _kickout_rows(view, pair_of, first, fill) -> list[dict]:
             else:
                 reason = CAPACITY
                 detail = f"no candidate trade has room for {to_decimal(view.amount_c[i], CENT)} (best {best} at {value})"
-        rows.append({"loan_id": view.loan_ids[i], "reason": reason, "detail": detail, "best_trade_id": best})
-    return rows
+        reasons.append(reason)
+        details.append(detail)
+        bests.append(best)
+    return ColumnRows(len(out), {"loan_id": [view.loan_ids[i] for i in out], "reason": reasons, "detail": details,
+                                 "best_trade_id": bests})
 
 
 def _fills(view, placed, pair_of, fill):
     c = view.cands
-    closed = np.zeros(view.n_trades, dtype=np.int64)
-    locked_loans = np.zeros(view.n_trades, dtype=np.int64)
-    count = np.zeros(view.n_trades, dtype=np.int64)
-    for loan in placed.tolist():
-        t = c.trade[pair_of[loan]]
-        count[t] += 1
-        if view.scope[loan] == Scoped.CLOSED:
-            closed[t] += view.amount_c[loan]
-        else:
-            locked_loans[t] += view.amount_c[loan]
+    t = c.trade[pair_of[placed]]
+    closed_loan = np.fromiter((view.scope[i] == Scoped.CLOSED for i in placed.tolist()), dtype=bool, count=len(placed))
+    amount = view.amount_c[placed]
+    count = np.bincount(t, minlength=view.n_trades)
+    closed = _sum_by(t[closed_loan], amount[closed_loan], view.n_trades)
+    locked_loans = _sum_by(t[~closed_loan], amount[~closed_loan], view.n_trades)
     fills = []
     short_total = 0
     filled = 0
@@ -227,22 +226,36 @@ def _blocks(view, pair_of):
     return rows, trade_levels
 
 
-def _cash_map(view, placed, pair_of) -> list[dict]:
+def _sum_by(group: np.ndarray, amount: np.ndarray, n: int) -> np.ndarray:
+    """Exact int64 sums per group (bincount's float weights could round above 2**53 cents)."""
+    out = np.zeros(n, dtype=np.int64)
+    np.add.at(out, group, amount)
+    return out
+
+
+def _cash_map(view, placed, pair_of) -> ColumnRows:
+    """Allocations to CASH trades with their grid slot: the grid row with the largest note rate
+    ≤ the loan's."""
     c = view.cands
-    rows = []
-    for loan in placed.tolist():
-        t = int(c.trade[pair_of[loan]])
-        if view.trade_rows[t]["instrument_type"] != "CASH":
-            continue
-        note: Decimal = view.scope_rows[loan]["note_rate"]
-        slot = [g for g in view.grids[view.trade_ids[t]] if g["note_rate"] <= note]
-        if not slot:
-            continue
-        g = max(slot, key=lambda x: x["note_rate"])
-        rows.append({"loan_id": view.loan_ids[loan], "trade_id": view.trade_ids[t], "note_rate": note,
-                     "grid_note_rate": g["note_rate"], "grid_price": g["price"],
-                     "loan_amount": to_decimal(view.amount_c[loan], CENT)})
-    return rows
-
-
-
+    is_cash = np.array([r["instrument_type"] == "CASH" for r in view.trade_rows] or [False], dtype=bool)
+    t = c.trade[pair_of[placed]]
+    on_cash = is_cash[t] if len(t) else np.zeros(0, dtype=bool)
+    loans, trades = placed[on_cash], t[on_cash]
+    note_u = view.loans.note_u[loans]
+    slot = np.full(len(loans), -1, dtype=np.int64)
+    grid_of = []  # per trade: its grid rows, in note-rate order
+    for tr in np.unique(trades).tolist():
+        grid = view.grids[view.trade_ids[tr]]
+        rates = np.array([scaled(g["note_rate"], MICRO) for g in grid], dtype=np.int64)
+        mine = np.flatnonzero(trades == tr)
+        pos = np.searchsorted(rates, note_u[mine], side="right") - 1  # largest rate <= note rate
+        slot[mine] = np.where(pos >= 0, len(grid_of) + pos, -1)
+        grid_of.extend(grid)
+    keep = np.flatnonzero(slot >= 0)
+    rows = [grid_of[k] for k in slot[keep].tolist()]
+    return ColumnRows(len(keep), {
+        "loan_id": [view.loan_ids[i] for i in loans[keep].tolist()],
+        "trade_id": [view.trade_ids[x] for x in trades[keep].tolist()],
+        "note_rate": Scaled(note_u[keep], MICRO), "grid_note_rate": [g["note_rate"] for g in rows],
+        "grid_price": [g["price"] for g in rows], "loan_amount": Scaled(view.amount_c[loans[keep]], CENT),
+    })

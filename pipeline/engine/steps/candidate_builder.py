@@ -10,6 +10,7 @@ no candidate — the kickout reason and trade that explain it.
 from __future__ import annotations
 
 import numpy as np
+from sqlalchemy.engine import Connection
 
 from pipeline.db import schema as S
 from pipeline.db.bulk import ColumnRows, Scaled
@@ -18,6 +19,8 @@ from pipeline.engine.candidates import PairSet, build_pairs
 from pipeline.engine.eligibility import Scoped, in_scope_trades, loan_scope, test_name
 from pipeline.engine.exact import CENT, E8, MICRO
 from pipeline.engine.runner import RunContext, Step, StepOutput
+from pipeline.engine.steps import handoff
+from pipeline.engine.steps.outputs import CandidateArrays, LoanScope
 from pipeline.statuses import RunStatus
 
 NO_AVAILABLE_DATE = "NO_AVAILABLE_DATE"
@@ -37,6 +40,22 @@ def candidate_rows(pairs: PairSet, loan_ids: list[str], amount_c: np.ndarray) ->
     })
 
 
+def candidate_arrays(pairs: PairSet, scope_index: np.ndarray) -> CandidateArrays:
+    """The pairs as `outputs.read_candidates` reads them back: loans indexed into the loan scope,
+    constraints numbered by name in order of first appearance."""
+    name_ids: dict[str, int] = {}
+    by_name = np.array([name_ids.setdefault(c[2], len(name_ids)) for c in pairs.constraints], dtype=np.int64)
+    named = by_name[pairs.constraint]
+    ids, first = np.unique(named, return_index=True)
+    order = ids[np.argsort(first)]
+    renumber = np.zeros(len(name_ids), dtype=np.int64)
+    renumber[order] = np.arange(len(order))
+    names = list(name_ids)
+    return CandidateArrays(
+        scope_index[pairs.loan], pairs.trade.copy(), renumber[named], [names[k] for k in order.tolist()],
+        pairs.level, pairs.price_e8, pairs.servicing_e8, pairs.carry_e8, pairs.value_e8, pairs.objective_c, pairs.rank)
+
+
 class CandidateBuilder(Step):
     name = "candidate_builder"
     run_status = RunStatus.PRE_PROCESSING
@@ -52,7 +71,7 @@ class CandidateBuilder(Step):
         loans = book.loans
         ctx.check_cancelled()
         counts = np.bincount(pairs.loan, minlength=loans.n)
-        scope_rows = _scope_rows(book, scope, pairs, counts)
+        scoped, idx = _loan_scope(book, scope, pairs, counts)
         instrument_keys = sorted({t.instrument_key for t in trades})
         per_constraint = dict.fromkeys(("|".join(c) for c in pairs.constraints), 0)
         for cid, n in zip(*np.unique(pairs.constraint, return_counts=True)):
@@ -67,11 +86,20 @@ class CandidateBuilder(Step):
             "loans_in_scope": int(scope.in_scope.sum()),
             "loans_pinned": sum(1 for lab in scope.label if lab == Scoped.PINNED),
         }
-        return StepOutput(rows={S.loan_scope: scope_rows, S.candidates: candidate_rows(pairs, loans.ids, loans.amount_c)},
-                          metrics=metrics)
+        output = StepOutput(rows={S.loan_scope: _scope_rows(scoped, book, scope, idx),
+                                  S.candidates: candidate_rows(pairs, loans.ids, loans.amount_c)}, metrics=metrics)
+        scope_index = np.full(loans.n, -1, dtype=np.int64)
+        scope_index[idx] = np.arange(len(idx))
+        output.handoff = (scoped, candidate_arrays(pairs, scope_index), [t.trade_id for t in pairs.trades])
+        return output
+
+    def write(self, conn: Connection, ctx: RunContext, output: StepOutput) -> None:
+        super().write(conn, ctx, output)
+        handoff.keep(ctx.run_id, "candidates", output.handoff)
 
 
-def _scope_rows(book: Book, scope, pairs: PairSet, counts: np.ndarray) -> ColumnRows:
+def _loan_scope(book: Book, scope, pairs: PairSet, counts: np.ndarray) -> tuple[LoanScope, np.ndarray]:
+    """The scope rows' facts, and the book index of each."""
     loans = book.loans
     n_t = len(pairs.trades)
     keep = [i for i, label in enumerate(scope.label) if label is not None]
@@ -92,11 +120,17 @@ def _scope_rows(book: Book, scope, pairs: PairSet, counts: np.ndarray) -> Column
         reasons.append(reason)
         fail_trades.append(fail_trade)
     idx = np.array(keep, dtype=np.int64)
-    return ColumnRows(len(keep), {
-        "loan_id": [loans.ids[i] for i in keep], "scope": [scope.label[i] for i in keep],
-        "loan_amount": Scaled(loans.amount_c[idx], CENT), "note_rate": Scaled(loans.note_u[idx], MICRO),
-        "available_date": [loans.available[i] for i in keep], "current_pool_name": [loans.pool[i] for i in keep],
-        "current_pool_trade_id": [scope.pool_trade[i] for i in keep],
-        "pool_locked": scope.pool_locked[idx].tolist(), "candidate_count": counts[idx].tolist(),
-        "fail_reason": reasons, "fail_trade_id": fail_trades,
+    scoped = LoanScope(
+        [loans.ids[i] for i in keep], [scope.label[i] for i in keep], loans.amount_c[idx], loans.note_u[idx],
+        [loans.pool[i] for i in keep], [scope.pool_trade[i] for i in keep], counts[idx], reasons, fail_trades)
+    return scoped, idx
+
+
+def _scope_rows(s: LoanScope, book: Book, scope, idx: np.ndarray) -> ColumnRows:
+    return ColumnRows(len(s), {
+        "loan_id": s.loan_ids, "scope": s.scope, "loan_amount": Scaled(s.amount_c, CENT),
+        "note_rate": Scaled(s.note_u, MICRO), "available_date": [book.loans.available[i] for i in idx.tolist()],
+        "current_pool_name": s.pool, "current_pool_trade_id": s.pool_trade,
+        "pool_locked": scope.pool_locked[idx].tolist(), "candidate_count": s.candidate_count.tolist(),
+        "fail_reason": s.fail_reason, "fail_trade_id": s.fail_trade,
     })

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 from sqlalchemy import select
 
 from pipeline.db import schema as S
+from pipeline.db.bulk import ColumnRows, Scaled
 from pipeline.engine.book import Book
 from pipeline.engine.eligibility import Scoped
-from pipeline.engine.exact import CENT, scaled
+from pipeline.engine.exact import CENT
 from pipeline.engine.runner import RunContext, Step, StepOutput
-from pipeline.engine.steps.outputs import rows_of
+from pipeline.engine.steps.outputs import LoanScope, read_scope
 from pipeline.statuses import RunStatus
 
 LOCKED, REMAINING, JOINING, SWITCHING, LEAVING = "Locked", "Remaining", "Joining", "Switching", "Leaving"
@@ -34,7 +36,7 @@ class PoolGuide(Step):
 
     def compute(self, ctx: RunContext) -> StepOutput:
         with ctx.engine.connect() as conn:
-            scope_rows = rows_of(conn, S.loan_scope, ctx.run_id, ("loan_id",))
+            scope = read_scope(conn, ctx.run_id)
             g = S.powerfill_guide.c
             allocated = dict(conn.execute(select(g.loan_id, g.trade_id).where(g.run_id == ctx.run_id)).all())
             k = S.kickout_guide.c
@@ -43,8 +45,7 @@ class PoolGuide(Step):
             pools, locked_pools = book.pools, book.locked_pools
             trades = {t.trade_id: t for t in book.trades}
             instruments = book.instruments
-        scope_rows.sort(key=lambda r: r["loan_id"])
-        rows = _actions(scope_rows, allocated, kicked, trades)
+        rows = _actions(scope, allocated, kicked, trades)
         ctx.check_cancelled()
 
         def limits(trade_id):
@@ -55,24 +56,22 @@ class PoolGuide(Step):
         new_pools = _assign_pools(rows, pools, locked_pools, limits)
         _flag(rows, pools, limits)
         rows.sort(key=lambda r: r["loan_id"])
-        for r in rows:
-            del r["amount_c"]
         counts = defaultdict(int)
         for r in rows:
             counts[r["pool_action"]] += 1
-        return StepOutput(rows={S.pool_guide: rows}, metrics={
+        return StepOutput(rows={S.pool_guide: _columns(rows)}, metrics={
             "pool_guide_count": len(rows), "pool_actions": dict(sorted(counts.items())), "new_pool_count": new_pools,
         })
 
 
-def _actions(scope_rows, allocated, kicked, trades) -> list[dict]:
+def _actions(scope: LoanScope, allocated, kicked, trades) -> list[dict]:
     rows = []
-    for r in scope_rows:
-        loan, pool, pool_trade = r["loan_id"], r["current_pool_name"], r["current_pool_trade_id"]
+    for loan, label, pool, pool_trade, amount_c in zip(scope.loan_ids, scope.scope, scope.pool, scope.pool_trade,
+                                                        scope.amount_c.tolist()):
         base = {"loan_id": loan, "from_pool": pool, "from_trade": pool_trade if pool else None,
-                "loan_amount": r["loan_amount"], "amount_c": scaled(r["loan_amount"], CENT), "reason": None,
-                "to_pool": None, "to_trade": None, "settlement_date": None, "flags": ""}
-        if r["scope"] == Scoped.PINNED:
+                "amount_c": amount_c, "reason": None, "to_pool": None, "to_trade": None, "settlement_date": None,
+                "flags": ""}
+        if label == Scoped.PINNED:
             base.update(pool_action=LOCKED, to_pool=pool, to_trade=pool_trade)
         elif loan in allocated:
             trade = allocated[loan]
@@ -85,7 +84,7 @@ def _actions(scope_rows, allocated, kicked, trades) -> list[dict]:
                 action = JOINING
             base.update(pool_action=action, to_trade=trade)
         elif pool:
-            reason = OUT_OF_SCOPE if r["scope"] == Scoped.OUT else kicked.get(loan)
+            reason = OUT_OF_SCOPE if label == Scoped.OUT else kicked.get(loan)
             base.update(pool_action=LEAVING, reason=reason)
         else:
             continue
@@ -93,6 +92,13 @@ def _actions(scope_rows, allocated, kicked, trades) -> list[dict]:
             base["settlement_date"] = trades[base["to_trade"]].settlement_date
         rows.append(base)
     return rows
+
+
+def _columns(rows: list[dict]) -> ColumnRows:
+    names = [c.name for c in S.pool_guide.columns if c.name not in ("run_id", "tenant_id", "loan_amount")]
+    columns = {name: [r[name] for r in rows] for name in names}
+    columns["loan_amount"] = Scaled(np.array([r["amount_c"] for r in rows], dtype=np.int64), CENT)
+    return ColumnRows(len(rows), columns)
 
 
 def _assign_pools(rows, pools, locked_pools, limits) -> int:
@@ -128,16 +134,27 @@ def _assign_pools(rows, pools, locked_pools, limits) -> int:
                     new.append(name)
                     return name
 
-        for r in sorted(movers[trade_id], key=lambda x: (-x["amount_c"], x["loan_id"])):
+        ordered = sorted(movers[trade_id], key=lambda x: (-x["amount_c"], x["loan_id"]))
+        smallest = ordered[-1]["amount_c"]
+        # pools that could still take a loan: one without room for the smallest mover never will,
+        # so dropping it leaves every first-fit choice unchanged (and keeps the scan short)
+        open_own = list(own) if max_c is None else [p for p in own if content[p] + smallest <= max_c]
+        open_new: list[str] = []
+        for r in ordered:
             a = r["amount_c"]
             if max_c is not None and a > max_c:
                 target = open_pool()
             else:
-                target = next((p for p in own if fits(p, a)), None) or next((p for p in new if fits(p, a)), None)
+                target = next((p for p in open_own if fits(p, a)), None) or next((p for p in open_new if fits(p, a)), None)
                 if target is None:
                     target = open_pool()
+                    open_new.append(target)
             content[target] += a
             r["to_pool"] = target
+            if max_c is not None and content[target] + smallest > max_c:
+                for live in (open_own, open_new):
+                    if target in live:
+                        live.remove(target)
         created += len(new)
     return created
 
