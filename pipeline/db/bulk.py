@@ -111,8 +111,9 @@ def _sqlite_values(column, col: Column, a: int, b: int) -> list:
     kind = column.type
     if isinstance(kind, Numeric):
         return [None if v is None else float(v) for v in values]
-    if isinstance(kind, Date):
-        return [None if v is None else v.isoformat() for v in values]
+    if isinstance(kind, Date):  # few distinct dates: format each once
+        text = {v: v.isoformat() for v in set(values) if v is not None}
+        return [None if v is None else text[v] for v in values]
     if isinstance(kind, Boolean):
         return [None if v is None else int(v) for v in values]
     if values and isinstance(values[0], np.generic):
