@@ -15,16 +15,11 @@ from tests.lifecycle import fakes
 from tests.lifecycle.conftest import run_row, wait_for
 from tests.lifecycle.test_run_routes import submit
 
-pytestmark = [pytest.mark.azurite, pytest.mark.postgres]
+pytestmark = [pytest.mark.azurite, pytest.mark.postgres,
+              pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)]  # races need a real server
 
 
-@pytest.fixture
-def pg_only(db_url):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("a PostgreSQL race")
-
-
-def test_twenty_concurrent_submits_give_exactly_one_202(functions, tenants, queue, config, pg_only):
+def test_twenty_concurrent_submits_give_exactly_one_202(functions, tenants, queue, config):
     barrier = threading.Barrier(20)
 
     def one(_):
@@ -100,7 +95,7 @@ class Proxy:
 
 
 def test_database_unreachable_during_a_step_is_redelivered_and_completes(functions, tenants, queue, config, install,
-                                                                        pg_only, monkeypatch):
+                                                                        monkeypatch):
     import json
 
     from pipeline.settings import get_settings
