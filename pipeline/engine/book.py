@@ -123,7 +123,10 @@ def _loan_columns(conn: Connection, tenant_id: str, only=None) -> dict[str, list
     out = {c.name: list(v) for c, v in zip(cols, values)}
     for c in cols:  # SQLite hands back dates as ISO text and booleans as ints
         if isinstance(c.type, Date):
-            out[c.name] = [date.fromisoformat(v) if isinstance(v, str) else v for v in out[c.name]]
+            raw = out[c.name]
+            parsed = {v: date.fromisoformat(v) for v in set(raw) if isinstance(v, str)}  # few distinct dates
+            if parsed:
+                out[c.name] = [parsed[v] if isinstance(v, str) else v for v in raw]
     return out
 
 

@@ -88,13 +88,13 @@ class Allocation(Step):
 
 def _scope_and_candidates(conn: Connection, run_id: str, trade_ids: list[str]) -> tuple[LoanScope, CandidateArrays]:
     """Step 3's loan scope and candidates: handed over in-process, else (a resumed run) read back."""
-    handed = handoff.take(run_id, "candidates")
-    if handed is None:
+    handed, scope = handoff.take(run_id, "candidates"), handoff.peek(run_id, "scope")
+    if handed is None or scope is None:
         scope = read_scope(conn, run_id)
         cands = read_candidates(conn, run_id, {x: i for i, x in enumerate(scope.loan_ids)},
                                 {x: i for i, x in enumerate(trade_ids)})
         return scope, cands
-    scope, cands, pair_trade_ids = handed
+    cands, pair_trade_ids = handed
     position = {x: i for i, x in enumerate(trade_ids)}
     remap = np.array([position[x] for x in pair_trade_ids], dtype=np.int64)
     return scope, replace(cands, trade=remap[cands.trade] if len(remap) else cands.trade)

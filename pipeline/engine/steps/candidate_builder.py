@@ -95,7 +95,9 @@ class CandidateBuilder(Step):
 
     def write(self, conn: Connection, ctx: RunContext, output: StepOutput) -> None:
         super().write(conn, ctx, output)
-        handoff.keep(ctx.run_id, "candidates", output.handoff)
+        scoped, cands, trade_ids = output.handoff
+        handoff.keep(ctx.run_id, "candidates", (cands, trade_ids))
+        handoff.keep(ctx.run_id, "scope", scoped)
 
 
 def _loan_scope(book: Book, scope, pairs: PairSet, counts: np.ndarray) -> tuple[LoanScope, np.ndarray]:

@@ -1,7 +1,7 @@
 """What a step hands the next one in the same process, so it need not read back rows it just wrote.
 
-A step keeps a value when it writes its rows (inside the checkpoint transaction); the next step
-takes it — once — if it runs in the same process for the same run, and otherwise (a run resumed
+A step keeps a value when it writes its rows (inside the checkpoint transaction); a later step
+peeks at it, and its last user takes it, if it runs in the same process for the same run, and otherwise (a run resumed
 in a fresh process, or on another worker) reads the same thing from the database through
 `outputs`. Steps are deterministic functions of the run's frozen inputs, so both paths give the
 same arrays and the same output rows (tests/engine/test_runs.py compares them). Only the latest
@@ -22,7 +22,13 @@ def keep(run_id: str, name: str, value: Any) -> None:
 
 
 def take(run_id: str, name: str) -> Any | None:
+    """The value, removed (its last user takes it)."""
     return _held.pop((run_id, name), None)
+
+
+def peek(run_id: str, name: str) -> Any | None:
+    """The value, left for a later step."""
+    return _held.get((run_id, name))
 
 
 def clear() -> None:

@@ -21,6 +21,7 @@ from pipeline.engine.book import Book
 from pipeline.engine.eligibility import Scoped
 from pipeline.engine.exact import CENT
 from pipeline.engine.runner import RunContext, Step, StepOutput
+from pipeline.engine.steps import handoff
 from pipeline.engine.steps.outputs import LoanScope, read_scope
 from pipeline.statuses import RunStatus
 
@@ -36,7 +37,9 @@ class PoolGuide(Step):
 
     def compute(self, ctx: RunContext) -> StepOutput:
         with ctx.engine.connect() as conn:
-            scope = read_scope(conn, ctx.run_id)
+            scope = handoff.take(ctx.run_id, "scope")
+            if scope is None:  # a resumed run: read back what step 3 wrote
+                scope = read_scope(conn, ctx.run_id)
             g = S.powerfill_guide.c
             allocated = dict(conn.execute(select(g.loan_id, g.trade_id).where(g.run_id == ctx.run_id)).all())
             k = S.kickout_guide.c

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pipeline.db import schema as S
 from pipeline.db.bulk import ColumnRows, Scaled
@@ -37,9 +37,9 @@ class UnallocatedEligible(Step):
     def compute(self, ctx: RunContext) -> StepOutput:
         with ctx.engine.connect() as conn:
             g = S.powerfill_guide.c
-            allocated = set(conn.execute(select(g.loan_id).where(g.run_id == ctx.run_id)).scalars())
+            allocated = conn.execute(select(func.count()).select_from(S.powerfill_guide).where(g.run_id == ctx.run_id)).scalar_one()
             pg = S.pool_guide.c
-            pooled = set(conn.execute(select(pg.loan_id).where(pg.run_id == ctx.run_id)).scalars())
+            pooled = set(conn.execute(select(pg.loan_id).where(pg.run_id == ctx.run_id)).scalars().all())
             # the in-scope, unpinned, unallocated loans are exactly the kickouts (ENGINE.md §6.3)
             k = S.kickout_guide.c
             book = Book(conn, ctx.tenant_id, only_loans=select(k.loan_id).where(k.run_id == ctx.run_id))
@@ -55,12 +55,7 @@ class UnallocatedEligible(Step):
         best = np.flatnonzero((pairs.rank_payup_carry if carry_mode else pairs.rank_payup) == 1)
         best_value = (pairs.value_payup_carry_e8 if carry_mode else pairs.value_payup_e8)[best]
         trades, in_fill = _syn_trades(book, opts, pairs, best, best_value)
-        guide = [{
-            "loan_id": loans.ids[pairs.loan[p]], "syn_trade_id": opts[pairs.option[p]].syn_trade_id,
-            "loan_amount": to_decimal(loans.amount_c[pairs.loan[p]], CENT), "value": to_decimal(v, E8),
-            "in_tradable_fill": bool(pairs.loan[p] in in_fill),
-            "post_ue_action": SYNTHETIC if pairs.loan[p] in in_fill else None,
-        } for p, v in zip(best.tolist(), best_value.tolist())]
+        guide = _guide_rows(book, opts, pairs, best, best_value, in_fill)
         synthetic_ids = {loans.ids[i] for i in in_fill}
         if not has_prices:
             events.append(("ue", "WARN", "NO_MARKET_PRICES", "no market prices: no synthetic options were built"))
@@ -76,11 +71,25 @@ class UnallocatedEligible(Step):
             "syn_powerfill_guide_all_rank_count": len(all_rank),
             "syn_powerfill_guide_count": len(guide),
             "pfill_powerfill_log_count": len(log),
-            "post_ue_allocated_count": len(allocated) + len(synthetic_ids),
+            "post_ue_allocated_count": allocated + len(synthetic_ids),
             "post_ue_pool_guide_count": len(pooled) + len(synthetic_ids - pooled),
         }
         return StepOutput(rows={S.syn_guide_all_rank: all_rank, S.syn_guide: guide, S.syn_trade_base: trades,
                                 S.powerfill_log: log}, metrics=metrics)
+
+
+def _guide_rows(book: Book, opts: list[SynOption], pairs: SynPairs, best: np.ndarray, best_value: np.ndarray,
+                in_fill: set[int]) -> ColumnRows:
+    """Each loan's best option under the run's price mode, and whether it is in a tradable fill."""
+    loans = book.loans
+    loan = pairs.loan[best]
+    filled = [i in in_fill for i in loan.tolist()]
+    return ColumnRows(len(best), {
+        "loan_id": [loans.ids[i] for i in loan.tolist()],
+        "syn_trade_id": [opts[k].syn_trade_id for k in pairs.option[best].tolist()],
+        "loan_amount": Scaled(loans.amount_c[loan], CENT), "value": Scaled(best_value, E8),
+        "in_tradable_fill": filled, "post_ue_action": [SYNTHETIC if f else None for f in filled],
+    })
 
 
 def _all_rank_rows(book: Book, opts: list[SynOption], pairs: SynPairs) -> ColumnRows:
