@@ -93,6 +93,15 @@ def insert_dicts(conn: Connection, table: Table, rows: list[dict[str, Any]], **c
     insert_columns(conn, table, n, columns)
 
 
+def pick(values: Sequence[Any], index: np.ndarray) -> list:
+    """`[values[i] for i in index]`, through an object array (twice as fast on long columns)."""
+    if not len(index):
+        return []
+    table = np.empty(len(values), dtype=object)
+    table[:] = values
+    return table[index].tolist()
+
+
 def decimal_text(units: np.ndarray, places: int) -> list[str]:
     """'-12.34'-style text of exact integers in 10**-places units (no float on the way)."""
     scale = 10**places

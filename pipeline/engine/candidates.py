@@ -166,7 +166,7 @@ def _assemble(trades, names, parts, fail) -> PairSet:
     else:
         cols = [np.zeros(0, dtype=np.int64) for _ in range(10)]
     loan, trade, cons, level, price, serv, carry, matched, value, obj = cols
-    order = np.lexsort((trade, loan))
+    order = np.argsort(loan.astype(np.int64) * max(len(trades), 1) + trade, kind="stable")  # (loan, trade) order
     loan, trade, cons, level, price, serv, carry, matched, value, obj = (
         a[order] for a in (loan, trade, cons, level, price, serv, carry, matched, value, obj))
     rank = rank_by_value(loan, trade, value)  # value desc, then trade_id

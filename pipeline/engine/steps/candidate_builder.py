@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy.engine import Connection
 
 from pipeline.db import schema as S
-from pipeline.db.bulk import ColumnRows, Scaled
+from pipeline.db.bulk import ColumnRows, Scaled, pick
 from pipeline.engine.book import Book
 from pipeline.engine.candidates import PairSet, build_pairs
 from pipeline.engine.eligibility import Scoped, in_scope_trades, loan_scope, test_name
@@ -30,9 +30,8 @@ NO_IN_SCOPE_TRADE = "NO_IN_SCOPE_TRADE"
 def candidate_rows(pairs: PairSet, loan_ids: list[str], amount_c: np.ndarray) -> ColumnRows:
     trade_ids = [t.trade_id for t in pairs.trades]
     return ColumnRows(len(pairs), {
-        "loan_id": [loan_ids[i] for i in pairs.loan.tolist()],
-        "trade_id": [trade_ids[i] for i in pairs.trade.tolist()],
-        "constraint_name": [pairs.constraints[i][2] for i in pairs.constraint.tolist()],
+        "loan_id": pick(loan_ids, pairs.loan), "trade_id": pick(trade_ids, pairs.trade),
+        "constraint_name": pick([c[2] for c in pairs.constraints], pairs.constraint),
         "level": pairs.level.tolist(), "loan_amount": Scaled(amount_c[pairs.loan], CENT),
         "price": Scaled(pairs.price_e8, E8), "servicing_value": Scaled(pairs.servicing_e8, E8), "carry": Scaled(pairs.carry_e8, E8),
         "carry_matched": pairs.carry_matched.tolist(), "value": Scaled(pairs.value_e8, E8),

@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from pipeline.db import schema as S
-from pipeline.db.bulk import ColumnRows, Scaled
+from pipeline.db.bulk import ColumnRows, Scaled, pick
 from pipeline.engine.book import Book
 from pipeline.engine.exact import CENT, E8, MICRO, div_half_even, to_decimal
 from pipeline.engine.options import PriceMode
@@ -94,14 +94,17 @@ def _guide_rows(book: Book, opts: list[SynOption], pairs: SynPairs, best: np.nda
 
 def _all_rank_rows(book: Book, opts: list[SynOption], pairs: SynPairs) -> ColumnRows:
     loans = book.loans
-    o = [opts[k] for k in pairs.option.tolist()]
+    k = pairs.option
+    by_option = lambda f: pick([f(x) for x in opts], k)  # noqa: E731
+    units = lambda f: np.array([f(x) for x in opts] or [0], dtype=np.int64)[k]  # noqa: E731
     return ColumnRows(len(pairs), {
-        "loan_id": [loans.ids[i] for i in pairs.loan.tolist()], "syn_trade_id": [x.syn_trade_id for x in o],
-        "investor_id": [x.instrument.investor_id for x in o], "investor_instrument_name": [x.instrument.name for x in o],
-        "coupon": Scaled(np.array([x.coupon_u for x in o], dtype=np.int64), MICRO),
-        "settlement_date": [x.settlement_date for x in o], "loan_amount": Scaled(loans.amount_c[pairs.loan], CENT),
-        "market_price": Scaled(np.array([x.market_u * 100 for x in o], dtype=np.int64), E8),
-        "payup": Scaled(np.array([x.payup_e8 for x in o], dtype=np.int64), E8),
+        "loan_id": pick(loans.ids, pairs.loan), "syn_trade_id": by_option(lambda x: x.syn_trade_id),
+        "investor_id": by_option(lambda x: x.instrument.investor_id),
+        "investor_instrument_name": by_option(lambda x: x.instrument.name),
+        "coupon": Scaled(units(lambda x: x.coupon_u), MICRO),
+        "settlement_date": by_option(lambda x: x.settlement_date), "loan_amount": Scaled(loans.amount_c[pairs.loan], CENT),
+        "market_price": Scaled(units(lambda x: x.market_u * 100), E8),
+        "payup": Scaled(units(lambda x: x.payup_e8), E8),
         "servicing_value": Scaled(pairs.servicing_e8, E8), "carry": Scaled(pairs.carry_e8, E8),
         "value_payup": Scaled(pairs.value_payup_e8, E8), "value_payup_carry": Scaled(pairs.value_payup_carry_e8, E8),
         "rank_payup": pairs.rank_payup.tolist(), "rank_payup_carry": pairs.rank_payup_carry.tolist(),
