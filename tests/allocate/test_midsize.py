@@ -48,7 +48,14 @@ def test_two_runs_are_identical(problem, optimal):
 
 def test_safety_stop_keeps_a_valid_answer(problem):
     res = allocate(problem, method="optimal", time_limit_s=0.0)
-    assert res.metrics["solver_stopped"] is True
-    assert res.metrics["bound"] is None and res.metrics["gap"] is None
+    m = res.metrics
+    assert m["solver_stopped"] is True
+    # the stop keeps a valid bound (Lagrangian, looser than the LP) and says so per level
+    assert m["bound"] is not None and Decimal(m["bound"]) >= Decimal(m["objective"])
+    stopped = [e for e in m["levels"] if e["lp_status"] != "optimal"]
+    assert stopped and all("bound_note" in e for e in stopped)
+    exact = {lb.level: lb.bound for lb in level_bounds(problem, res.loan_trade)}
+    for e in m["levels"]:
+        assert Decimal(e["bound"]) >= Decimal(f"{exact[e['level']]:.2f}") - 1
     assert_invariants(problem, res.loan_trade)
     assert Decimal(res.metrics["objective"]) >= Decimal(res.metrics["greedy_objective"])

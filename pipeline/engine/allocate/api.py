@@ -79,13 +79,17 @@ def allocate(
             problem, solve.snapshot, book.pair_of_loan, level
         )
         if reusable:
-            lp_value, lp_short, status = solve.lp_value_cents, solve.lp_shortfall_cents, "optimal"
+            lp_value, lp_short = solve.lp_value_cents, solve.lp_shortfall_cents
+            status = "optimal" if solve.lp_exact else _worst(solve.statuses)
         else:
             lp_value, lp_short, status, shape = level_lp(problem, book.pair_of_loan, level, deadline)
             stopped = stopped or status == "time_limit"
         f = level_figures(problem, book.pair_of_loan, level, level == levels[0], lp_value, lp_short)
         figures.append(f)
         extra = {"lp_status": status}
+        if status != "optimal" and lp_value is not None:
+            extra["bound_note"] = ("LP not proven optimal (solver_time_limit_s or iteration cap): bound_k is the "
+                                   "Lagrangian bound of its last duals, valid but looser than the LP optimum")
         if not reusable:
             extra.update(shape)
         else:
@@ -93,6 +97,7 @@ def allocate(
                 pairs=solve.pairs, candidate_pairs=solve.candidate_pairs,
                 components=solve.components, fractional_pairs=solve.fractional_pairs,
                 milp_batches=solve.milp_batches, polished_loans=solve.polished_loans, swaps=solve.swaps,
+                lp_rounds=solve.lp_rounds,
             )
         entries.append(level_entry(level, f, extra))
     timings["bound_seconds"] = round(time.perf_counter() - t0, 3)
@@ -109,6 +114,11 @@ def allocate(
     timings["total_seconds"] = round(time.perf_counter() - started, 3)
     metrics["timings"] = timings
     return AllocationResult(loan_trade=book.loan_trade(), metrics=metrics)
+
+
+def _worst(statuses: list[str]) -> str:
+    """The level's LP status: the first non-optimal component status, else optimal."""
+    return next((st for st in statuses if st != "optimal"), "optimal")
 
 
 def _same_earlier(problem: AllocationProblem, before: np.ndarray | None, final: np.ndarray, level: int) -> bool:

@@ -36,6 +36,10 @@ class LpOutcome:
     status: str  # "optimal", "time_limit", "iteration_limit", "node_limit", or a HiGHS status
     iterations: int
     seconds: float
+    bound_extra_cents: float = 0.0  # pricing.py: Lagrangian bound minus objective when not proven optimal
+    rounds: int = 1  # pricing rounds (LP solves)
+    columns: int = 0  # pair columns in the final model
+    trade_duals: np.ndarray | None = None  # pricing.py: per component trade, the trade rows' duals
 
 
 _banner_lock = threading.Lock()

@@ -22,6 +22,7 @@ import numpy as np
 from pipeline.engine.allocate.book import Book, value_order
 from pipeline.engine.allocate.components import split
 from pipeline.engine.allocate.lp import solve_component
+from pipeline.engine.allocate.pricing import solve_priced
 from pipeline.engine.allocate.problem import AllocationProblem, LevelProblem, build_level
 from pipeline.engine.allocate.repair import (
     FRACTIONAL,
@@ -43,7 +44,6 @@ RESIDUAL_MAX_PAIRS = 80  # a residual MILP larger than this is cut into trade bl
 # it may bring in (0 = off: measured not worth its MILP time next to the moves/swaps repair)
 NEIGHBOUR_HELD = 0
 NEIGHBOUR_FREE = 0
-ITERATIONS_PER_ELEMENT = 50  # simplex iteration cap = this × (rows + columns), never reached in practice
 
 
 @dataclass
@@ -53,8 +53,8 @@ class LevelSolve:
     candidate_pairs: int
     components: int
     batches: int
-    lp_objective: float | None  # Σ over batches (dollars), None if some LP did not reach optimality
-    lp_value_cents: float  # Σ obj·x of the LP solution
+    lp_objective: float  # Σ over batches (dollars): the LP optimum, or its Lagrangian bound if stopped
+    lp_value_cents: float  # Σ obj·x of the LP solution (+ the Lagrangian excess when not proven optimal)
     lp_shortfall_cents: np.ndarray  # per trade: the LP's shortfall (need for trades with no pairs)
     fractional_pairs: int
     milp_batches: int
@@ -66,6 +66,8 @@ class LevelSolve:
     polish_seconds: float = 0.0
     seconds: float = 0.0
     snapshot: np.ndarray | None = None  # pair_of_loan before the level: detects later changes
+    lp_exact: bool = True  # the bound is the LP optimum (else a Lagrangian bound: the solve was stopped)
+    lp_rounds: int = 0  # LP solves over all components (pricing rounds)
 
 
 def optimal_allocate(
@@ -94,39 +96,34 @@ def solve_level(
     comps = split(p, lvl.pairs)
     x = np.zeros(len(lvl.pairs))
     lp_short = lvl.need_cents.astype(np.float64).copy()
-    lp_obj: float | None = 0.0
+    lp_obj = 0.0
     lp_value = 0.0  # Σ obj·x of the LP, cents
     statuses: list[str] = []
     stopped = False
     milp_batches = 0
     lp_seconds = 0.0
     exact: list[np.ndarray] = []  # batches answered by the MILP: pairs chosen
+    lp_exact = True  # every component's LP proven optimal (else its bound is Lagrangian)
+    rounds = 0
     for comp in comps:
         if cancel_check:
             cancel_check()
-        remaining = deadline - time.monotonic()
         pos = np.searchsorted(lvl.pairs, comp.pairs)
-        if remaining <= 0:
-            stopped = True
-            lp_obj = None
-            statuses.append("time_limit")
-            continue
-        n_rows = len(comp.trades) + len(comp.pairs)
-        out = solve_component(
-            p, lvl, comp.pairs, comp.trades, time_limit_s=remaining,
-            iteration_limit=ITERATIONS_PER_ELEMENT * (n_rows + len(comp.pairs)),
-        )
+        out = solve_priced(p, lvl, comp.pairs, comp.trades, time_limit_s=deadline - time.monotonic())
         lp_seconds += out.seconds
+        rounds += out.rounds
         statuses.append(out.status)
-        if out.status != "optimal":
-            stopped = stopped or out.status == "time_limit"
-            lp_obj = None
+        stopped = stopped or out.status == "time_limit"
+        lp_exact = lp_exact and out.status == "optimal"
+        lp_value += out.bound_extra_cents  # 0 when proven optimal: see pricing.py
+        if out.objective_dollars != out.objective_dollars:  # no LP solution at all: trivial bound
+            lp_short[comp.trades] = 0.0
             continue
-        lp_obj = None if lp_obj is None else lp_obj + out.objective_dollars
+        lp_obj += out.objective_dollars + out.bound_extra_cents / 100.0
         lp_short[comp.trades] = out.shortfall_cents
         lp_value += float(np.dot(p.pair_objective_cents[comp.pairs].astype(np.float64), out.x))
         x[pos] = out.x
-        if len(comp.pairs) <= MILP_DIRECT_PAIRS:
+        if len(comp.pairs) <= MILP_DIRECT_PAIRS and out.status == "optimal":
             mip = solve_component(
                 p, lvl, comp.pairs, comp.trades, integer=True,
                 time_limit_s=max(deadline - time.monotonic(), 0.01), node_limit=MILP_NODE_LIMIT,
@@ -184,6 +181,8 @@ def solve_level(
         lp_seconds=lp_seconds,
         seconds=time.perf_counter() - start,
         snapshot=snapshot,
+        lp_exact=lp_exact,
+        lp_rounds=rounds,
     )
 
 

@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import numpy as np
 
 from pipeline.engine.allocate.components import split
-from pipeline.engine.allocate.lp import solve_component
+from pipeline.engine.allocate.pricing import solve_priced
 from pipeline.engine.allocate.problem import AllocationProblem, build_level
 
 CENT = Decimal("0.01")
@@ -46,22 +46,27 @@ def _fill(problem: AllocationProblem, placed: np.ndarray) -> np.ndarray:
 
 
 def level_lp(problem: AllocationProblem, pair_of_loan: np.ndarray, level: int, deadline: float):
-    """LP of P_k given the earlier levels of `pair_of_loan`:
-    (Σ obj·x cents or None, LP shortfall per trade, status, {pairs, candidate_pairs, components})."""
+    """LP of P_k given the earlier levels of `pair_of_loan`: (Σ obj·x cents, LP shortfall per
+    trade, status, {pairs, candidate_pairs, components}). When a solve is stopped, the value
+    carries the Lagrangian excess (pricing.py), so the figures still form a valid bound."""
     lvl = build_level(problem, level, pair_of_loan)
     short = lvl.need_cents.astype(np.float64).copy()
     value = 0.0
     comps = split(problem, lvl.pairs)
     shape = {"pairs": int(len(lvl.pairs)), "candidate_pairs": lvl.candidate_pairs,
              "components": sum(c.parts for c in comps)}
+    status = "optimal"
     for comp in comps:
-        out = solve_component(problem, lvl, comp.pairs, comp.trades,
-                              time_limit_s=max(deadline - time.monotonic(), 0.01))
-        if out.status != "optimal":
-            return None, short, out.status, shape
+        out = solve_priced(problem, lvl, comp.pairs, comp.trades, time_limit_s=deadline - time.monotonic())
+        value += out.bound_extra_cents  # the Lagrangian excess when not proven optimal (pricing.py)
+        if out.status != "optimal" and status == "optimal":
+            status = out.status
+        if out.objective_dollars != out.objective_dollars:  # no LP solution: the trivial bound
+            short[comp.trades] = 0.0
+            continue
         short[comp.trades] = out.shortfall_cents
         value += float(np.dot(problem.pair_objective_cents[comp.pairs].astype(np.float64), out.x))
-    return value, short, "optimal", shape
+    return value, short, status, shape
 
 
 def level_figures(problem: AllocationProblem, pair_of_loan: np.ndarray, level: int, first: bool,

@@ -19,6 +19,7 @@ from pipeline.engine.allocate.book import Book, value_order
 INTEGRAL = 1.0 - 1e-6
 FRACTIONAL = 1e-6
 SWAP_ROUNDS = 2  # swaps per trade per level: a deterministic work limit
+SWAP_WINDOW = 400  # held and free loans per trade a swap round compares (repair.py _swap_window)
 
 
 def round_solution(book: Book, pairs: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -119,6 +120,7 @@ def swaps(book: Book, by_trade: dict[int, np.ndarray], trades: np.ndarray) -> in
             free = cand[book.pair_of_loan[p.pair_loan[cand]] < 0]
             if len(held) == 0 or len(free) == 0:
                 break
+            held, free = _swap_window(p, held, free)
             a_in = book.amount[p.pair_loan[free]].astype(np.float64)
             o_in = p.pair_objective_cents[free].astype(np.float64)
             a_out = book.amount[p.pair_loan[held]].astype(np.float64)
@@ -141,6 +143,19 @@ def swaps(book: Book, by_trade: dict[int, np.ndarray], trades: np.ndarray) -> in
             book.place(int(free[j]))
             done += 1
     return done
+
+
+def _swap_window(p, held: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """At most SWAP_WINDOW held loans of lowest objective value and free candidates of highest:
+    a big trade would otherwise cost a held × free matrix per round (tens of millions of entries
+    on a 30K-pair cash trade) for an exchange that nearly always lies among these."""
+    if len(held) > SWAP_WINDOW:
+        o = p.pair_objective_cents[held]
+        held = held[np.lexsort((p.pair_loan[held], o))[:SWAP_WINDOW]]
+    if len(free) > SWAP_WINDOW:
+        o = p.pair_objective_cents[free]
+        free = free[np.lexsort((p.pair_loan[free], -o))[:SWAP_WINDOW]]
+    return held, free
 
 
 def _argbest(gain: np.ndarray, amount: np.ndarray, loan: np.ndarray) -> int:
