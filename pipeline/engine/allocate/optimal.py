@@ -38,6 +38,9 @@ from pipeline.engine.allocate.sweep import sweep
 
 MILP_DIRECT_PAIRS = 400  # components this small are solved exactly as a MILP
 MILP_NODE_LIMIT = 500
+# a direct MILP of a whole small component can be a hard multi-knapsack (measured: 128 pairs over
+# 3 trades still open after 500 nodes, 1 s); past this many nodes it keeps its best answer
+MILP_DIRECT_NODE_LIMIT = 100
 REPAIR_PASSES = 2  # rounds of (fill, swaps, moves): a deterministic work limit
 RESIDUAL_MAX_PAIRS = 80  # a residual MILP larger than this is cut into trade blocks
 # per trade a split loan touches: held loans the residual MILP may release, and free candidates
@@ -123,10 +126,11 @@ def solve_level(
         lp_short[comp.trades] = out.shortfall_cents
         lp_value += float(np.dot(p.pair_objective_cents[comp.pairs].astype(np.float64), out.x))
         x[pos] = out.x
-        if len(comp.pairs) <= MILP_DIRECT_PAIRS and out.status == "optimal":
+        integral = not ((out.x > 1e-6) & (out.x < 1 - 1e-6)).any()  # then the LP answer is the MILP's
+        if len(comp.pairs) <= MILP_DIRECT_PAIRS and out.status == "optimal" and not integral:
             mip = solve_component(
                 p, lvl, comp.pairs, comp.trades, integer=True,
-                time_limit_s=max(deadline - time.monotonic(), 0.01), node_limit=MILP_NODE_LIMIT,
+                time_limit_s=max(deadline - time.monotonic(), 0.01), node_limit=MILP_DIRECT_NODE_LIMIT,
             )
             if mip.status == "time_limit":
                 stopped = True
