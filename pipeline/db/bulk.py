@@ -58,39 +58,35 @@ class ColumnRows:
         return self.n
 
 
-def insert_columns(conn: Connection, table: Table, n: int, columns: dict[str, Column]) -> None:
-    """Insert `n` rows given as `columns` (name -> column of length n; table columns not given are
-    null) into `table`."""
+def insert_columns(conn: Connection, table: Table, n: int, columns: dict[str, Column],
+                   constants: dict[str, str] | None = None) -> None:
+    """Insert `n` rows given as `columns` (name -> column of length n) and `constants` (name -> the
+    text every row holds, e.g. run_id) into `table`; table columns given neither way are null."""
     if n == 0:
         return
+    constants = constants or {}
     for name, col in columns.items():
         if len(col) != n:
             raise ValueError(f"{table.name}.{name}: {len(col)} values for {n} rows")
-    names = [c.name for c in table.columns if c.name in columns]
     dialect = conn.dialect
     try:
         if dialect.name == "sqlite" and dialect.driver == "pysqlite":
-            _sqlite(conn, table, n, names, columns)
-        elif dialect.name == "postgresql" and dialect.driver == "psycopg":
-            _copy_postgresql(conn, table, n, names, columns)
+            _sqlite(conn, table, n, columns, constants)
         else:
-            _generic(conn, table, n, names, columns)
+            columns = {**columns, **{name: [value] * n for name, value in constants.items()}}
+            names = [c.name for c in table.columns if c.name in columns]
+            if dialect.name == "postgresql" and dialect.driver == "psycopg":
+                _copy_postgresql(conn, table, n, names, columns)
+            else:
+                _generic(conn, table, n, names, columns)
     except dialect.loaded_dbapi.Error as err:  # the driver's own errors: translate at the edge
         raise classify(err) from err
 
 
-def insert_dicts(conn: Connection, table: Table, rows: list[dict[str, Any]], **constants: Any) -> None:
+def insert_dicts(conn: Connection, table: Table, rows: list[dict[str, Any]], **constants: str) -> None:
     """Insert dict rows (missing keys are null); `constants` (e.g. run_id) go on every row."""
-    if not rows and not constants:
-        return
-    n = len(rows)
-    columns: dict[str, Column] = {}
-    for c in table.columns:
-        if c.name in constants:
-            columns[c.name] = [constants[c.name]] * n
-        else:
-            columns[c.name] = [r.get(c.name) for r in rows]
-    insert_columns(conn, table, n, columns)
+    names = [c.name for c in table.columns if c.name not in constants]
+    insert_columns(conn, table, len(rows), {name: [r.get(name) for r in rows] for name in names}, constants)
 
 
 def pick(values: Sequence[Any], index: np.ndarray) -> list:
@@ -132,12 +128,16 @@ def _sqlite_values(column, col: Column, a: int, b: int) -> list:
     return values
 
 
-def _sqlite(conn: Connection, table: Table, n: int, names: list[str], columns: dict[str, Column]) -> None:
-    width = len(names)
+def _sqlite(conn: Connection, table: Table, n: int, columns: dict[str, Column], constants: dict[str, str]) -> None:
+    names = [c.name for c in table.columns if c.name in columns or c.name in constants]
+    bound = [name for name in names if name not in constants]  # constants go in the SQL: fewer binds
+    if not bound:
+        raise ValueError(f"{table.name}: nothing but constants to insert")
+    width = len(bound)
     raw = conn.connection.driver_connection
     limit = raw.getlimit(9) if hasattr(raw, "getlimit") else 999  # 9 = SQLITE_LIMIT_VARIABLE_NUMBER
-    per = max(1, min(ROWS_PER_STATEMENT, limit // width))
-    one = "(" + ", ".join("?" * width) + ")"
+    per = max(1, min(ROWS_PER_STATEMENT, limit // max(width, 1)))
+    one = "(" + ", ".join(_literal(constants[name]) if name in constants else "?" for name in names) + ")"
     head = f"INSERT INTO {_quoted(conn, table, names)} VALUES "
     many = head + ", ".join([one] * per)
     cursor = raw.cursor()
@@ -149,7 +149,7 @@ def _sqlite(conn: Connection, table: Table, n: int, names: list[str], columns: d
         for a in range(0, n, CHUNK):
             b = min(a + CHUNK, n)
             flat: list = [None] * ((b - a) * width)
-            for j, name in enumerate(names):
+            for j, name in enumerate(bound):
                 flat[j::width] = _sqlite_values(table.c[name], columns[name], a, b)
             step = per * width
             full = (b - a) // per * step
@@ -199,6 +199,13 @@ def _generic(conn: Connection, table: Table, n: int, names: list[str], columns: 
                 part = col[a:b]
                 cols.append(np.asarray(part).tolist() if len(part) and isinstance(part[0], np.generic) else list(part))
         conn.execute(table.insert(), [dict(zip(names, row)) for row in zip(*cols)])
+
+
+def _literal(text: str) -> str:
+    """A text constant as an SQL string literal."""
+    if not isinstance(text, str) or "\x00" in text:
+        raise ValueError(f"constant {text!r} is not plain text")
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _quoted(conn: Connection, table: Table, names: list[str]) -> str:

@@ -112,8 +112,7 @@ class Step:
             if table not in self.tables:
                 raise RuntimeError(f"step {self.name} wrote {table.name}, which it does not own")
             if isinstance(rows, ColumnRows):
-                ids = {"run_id": [ctx.run_id] * rows.n, "tenant_id": [ctx.tenant_id] * rows.n}
-                insert_columns(conn, table, rows.n, {**rows.columns, **ids})
+                insert_columns(conn, table, rows.n, rows.columns, {"run_id": ctx.run_id, "tenant_id": ctx.tenant_id})
             else:
                 insert_dicts(conn, table, rows, run_id=ctx.run_id, tenant_id=ctx.tenant_id)
 

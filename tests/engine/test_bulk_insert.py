@@ -65,9 +65,10 @@ def test_dict_rows_with_nulls_and_dates(db):
             {"loan_id": "B", "scope": "Pinned", "loan_amount": Decimal("0.00"), "note_rate": Decimal("-0.000001"),
              "available_date": None, "pool_locked": True, "candidate_count": 0, "fail_reason": "PRODUCT"}]
     with db.begin() as conn:
-        insert_dicts(conn, S.loan_scope, rows, run_id=run_id, tenant_id="t")
+        insert_dicts(conn, S.loan_scope, rows, run_id=run_id, tenant_id="o'hare")  # a constant needing quotes
     c = S.loan_scope.c
     with db.connect() as conn:
+        assert conn.execute(select(c.tenant_id).where(c.run_id == run_id)).scalars().all() == ["o'hare"] * 2
         got = [r._asdict() for r in conn.execute(
             select(c.loan_id, c.loan_amount, c.note_rate, c.available_date, c.pool_locked, c.fail_reason,
                    c.current_pool_name).where(c.run_id == run_id).order_by(c.loan_id))]
