@@ -6,25 +6,23 @@ Blueprints (pipeline/functions/, adapters only), registered in this order:
   timer           the reconcile sweep (%POWERFILL_TIMER_SCHEDULE%)
   schedules_http  GET|PUT /powerfill/schedules
   status_http     GET /powerfill/status
-  reports_http    GET /powerfill/runs/{id}/{report}      (H6; registered when the module exists)
-  inputs_http     GET|PUT /powerfill/inputs/{kind}       (H6; registered when the module exists)
-  openapi_http    GET /powerfill/openapi.json            (H6; registered when the module exists)
+  reports_http    GET /powerfill/runs/{id}/{report}, GET /powerfill/runs/{id}/report.html
+  inputs_http     GET|PUT /powerfill/inputs/{kind}
+  openapi_http    GET /powerfill/openapi.json
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 
 import azure.functions as func
 
 from pipeline import telemetry
 
-BLUEPRINTS = ("runs_http", "runs_queue", "timer", "schedules_http", "status_http")
-OPTIONAL_BLUEPRINTS = ("reports_http", "inputs_http", "openapi_http")
+BLUEPRINTS = ("runs_http", "runs_queue", "timer", "schedules_http", "status_http", "reports_http", "inputs_http",
+              "openapi_http")
 
 telemetry.configure()
-
 
 
 class PowerFillApp(func.FunctionApp):
@@ -41,5 +39,5 @@ class PowerFillApp(func.FunctionApp):
 
 # HTTP auth is the tenant API key, checked by pipeline.api.http_endpoint, so no function keys.
 app = PowerFillApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for _name in BLUEPRINTS + tuple(n for n in OPTIONAL_BLUEPRINTS if importlib.util.find_spec(f"pipeline.functions.{n}")):
+for _name in BLUEPRINTS:
     app.register_functions(importlib.import_module(f"pipeline.functions.{_name}").bp)

@@ -50,7 +50,7 @@ def test_host_json_matches_the_code_that_relies_on_it():
     assert host["telemetryMode"] == "OpenTelemetry"
     h, m, s = (int(x) for x in host["functionTimeout"].split(":"))
     assert h * 3600 + m * 60 + s > Settings().run_budget_seconds  # the worker yields before the host kills it
-    documented = (ROOT / "docs" / "host.md").read_text()
+    documented = (ROOT / "README.md").read_text()
     for key in ("routePrefix", "batchSize", "newBatchThreshold", "maxDequeueCount", "visibilityTimeout",
                 "messageEncoding", "functionTimeout", "telemetryMode", "maxPollingInterval"):
         assert f"`{key}`" in documented or f"queues.{key}`" in documented or key in documented, key
