@@ -1,4 +1,5 @@
-"""What step 3 hands the allocation step in-process equals what a resumed run reads back."""
+"""What step 3 hands the allocation step in-process equals what a resumed run reads back, on
+every dialect (SQLite returns numbers as floats, PostgreSQL as Decimals)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from tests.engine.scenario import AS_OF, Scenario, day
 from tests.engine.test_runs import small_book
 
 
-def test_handed_over_candidates_equal_the_ones_read_back(book: Scenario):
+def test_handed_over_candidates_equal_the_ones_read_back(db):
+    book = Scenario(db)
     small_book(book)
     book.instrument(name="FN15", constraint=False).constraint("FN15", "LOW", priority=1, rules=(("note_rate", "<=", "6.5"),))
     book.constraint("FN15", "ALL", priority=2)
