@@ -28,7 +28,7 @@ import numpy as np
 from pipeline.engine.allocate.lp import MONEY_UNIT, SEED, LpOutcome, _status_name, new_highs
 from pipeline.engine.allocate.problem import AllocationProblem, LevelProblem
 
-INITIAL_PER_LOAN = 2
+INITIAL_PER_LOAN = 3
 INITIAL_PER_TRADE = 10
 MAX_ROUNDS = 25  # pricing rounds before all remaining columns enter: a deterministic limit
 PRICE_TOL = 1e-7  # dollars of reduced cost below which a column does not enter
