@@ -181,16 +181,24 @@ def solve_priced(
     x, s, primal, y, u = best
     extra = 0.0
     if not converged:
-        w = y[n_loan_rows:].copy()
-        w[s_trades] = np.maximum(w[s_trades], s_cost)  # s_cost = −λ in the model's units
-        rc = obj - u[inverse] - amount * w[trade_pos]
-        lag = float(u.sum() + np.where(w >= 0, w * cap, w * need).sum() + np.maximum(rc, 0.0).sum())
+        lag = lagrangian_bound(obj, amount, inverse, trade_pos, u, y[n_loan_rows:], cap, need, s_trades, s_cost)
         extra = max(lag - primal, 0.0) * 100.0
     return LpOutcome(
         x=x, shortfall_cents=s * MONEY_UNIT, objective_dollars=primal, status=status,
         iterations=iterations, seconds=time.perf_counter() - start, bound_extra_cents=extra,
         rounds=rounds, columns=int(in_model.sum()), trade_duals=y[n_loan_rows:].copy(),
     )
+
+
+def lagrangian_bound(obj, amount, inverse, trade_pos, u, w, cap, need, s_trades, s_cost) -> float:
+    """L(u, w) of the module docstring (dollars; amounts, cap, need in $M; w per $M), an upper
+    bound on the LP for any duals: u is clipped to ≥ 0 and w to ≥ s_cost (= −λ) where a
+    shortfall column exists, which only keeps them feasible."""
+    u = np.maximum(u, 0.0)
+    w = np.asarray(w, dtype=np.float64).copy()
+    w[s_trades] = np.maximum(w[s_trades], s_cost)
+    rc = obj - u[inverse] - amount * w[trade_pos]
+    return float(u.sum() + np.where(w >= 0, w * cap, w * need).sum() + np.maximum(rc, 0.0).sum())
 
 
 def _loan_duals(obj, amount, loan_row, trade_row, y, inverse, n_loans, in_model) -> np.ndarray:
