@@ -2,6 +2,12 @@
 
     .venv/bin/python bench/allocate.py --loans 10000 --trades 150 [--method optimal|greedy] [--seed 1]
     .venv/bin/python bench/allocate.py --size large
+    .venv/bin/python bench/allocate.py --demo large --problem-file /tmp/large.npz   # the real book
+
+`--demo SIZE` builds the real allocation problem of the demo book instead (bench/engine.py's
+path: generate, load into a fresh SQLite, run steps 1–3, build the problem exactly as the
+allocation step does) and stops there; with `--problem-file` it is saved once, so later runs
+iterate on allocate() alone.
 
 Shape: four product families (independent components); within a family trades sit on a chain of
 instrument×coupon groups and a loan is eligible for trades of its group and often the next one
@@ -104,9 +110,40 @@ def load_problem(path: str) -> AllocationProblem:
                              shortfall_penalty=float(z["shortfall_penalty"]), **{k: z[k] for k in ARRAYS})
 
 
+class _Captured(BaseException):
+    """Carries the allocation step's problem out of the run (not an Exception: nothing catches it)."""
+
+    def __init__(self, problem: AllocationProblem):
+        self.problem = problem
+
+
+def demo_problem(size: str, seed: int = 7) -> AllocationProblem:
+    """The allocation step's own AllocationProblem for the demo book of `size` (steps 1–3 run)."""
+    import contextlib
+    import io
+
+    import engine as engine_bench  # bench/engine.py
+    import pipeline.engine.steps.allocation as allocation_step
+
+    def capture(problem, **_):
+        raise _Captured(problem)
+
+    original = allocation_step.allocate
+    allocation_step.allocate = capture
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            engine_bench.main(["--size", size, "--seed", str(seed)])
+    except _Captured as got:
+        return got.problem
+    finally:
+        allocation_step.allocate = original
+    raise RuntimeError("the run ended before the allocation step built its problem")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", choices=sorted(SIZES))
+    ap.add_argument("--demo", choices=sorted(SIZES), help="the real problem of this demo book (bench/engine.py)")
     ap.add_argument("--loans", type=int, default=10_000)
     ap.add_argument("--trades", type=int, default=150)
     ap.add_argument("--method", default="optimal", choices=["optimal", "greedy"])
@@ -120,12 +157,12 @@ def main() -> None:
     if args.problem_file and Path(args.problem_file).exists():
         problem = load_problem(args.problem_file)
     else:
-        problem = synthetic_problem(n_loans, n_trades, seed=args.seed)
+        problem = demo_problem(args.demo) if args.demo else synthetic_problem(n_loans, n_trades, seed=args.seed)
         if args.problem_file:
             save_problem(problem, args.problem_file)
     gen = time.perf_counter() - t0
     total_min = problem.trade_min_need_cents.sum() / 100
-    print(f"problem: {n_loans} loans, {n_trades} trades, {problem.n_pairs} pairs, "
+    print(f"problem: {problem.n_loans} loans, {problem.n_trades} trades, {problem.n_pairs} pairs, "
           f"levels {problem.levels()}, built in {gen:.1f}s")
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()

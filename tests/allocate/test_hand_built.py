@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-import numpy as np
 import pytest
 
 from pipeline.engine.allocate import allocate
