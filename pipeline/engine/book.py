@@ -247,8 +247,13 @@ class Book:
     def cash_grids(self) -> dict[str, list[tuple[int, int]]]:
         """trade_id -> [(note_rate µ, price µ)] sorted by note rate."""
         out: dict[str, list[tuple[int, int]]] = {}
-        for r in _rows(self.conn, S.cash_grids, self.tenant_id):
-            out.setdefault(r["trade_id"], []).append((scaled(r["note_rate"], MICRO), scaled(r["price"], MICRO)))
+        c = S.cash_grids.c
+        rows = self.conn.execute(  # numbers raw from the driver (the largest of the small inputs)
+            select(c.trade_id, type_coerce(c.note_rate, NullType()), type_coerce(c.price, NullType()))
+            .where(c.tenant_id == self.tenant_id)
+        ).all()
+        for trade_id, rate, price in rows:
+            out.setdefault(trade_id, []).append((scaled(rate, MICRO), scaled(price, MICRO)))
         for pts in out.values():
             pts.sort()
         return out
