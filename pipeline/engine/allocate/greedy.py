@@ -33,7 +33,7 @@ def greedy_allocate(
         if cancel_check:
             cancel_check()
         pairs = value_order(problem, np.flatnonzero(problem.pair_level == level))
-        _take(book, pairs, lam)
+        take_in_order(book, pairs, lam)
     if cancel_check:
         cancel_check()
     _repair(book, lam)
@@ -41,7 +41,8 @@ def greedy_allocate(
     return book
 
 
-def _take(book: Book, pairs: np.ndarray, lam: float) -> None:
+def take_in_order(book: Book, pairs: np.ndarray, lam: float) -> None:
+    """Step 1 of the greedy rule over `pairs` (already in value order); also `optimal`'s fallback."""
     p = book.problem
     taken = book.pair_of_loan
     fill = book.fill.tolist()

@@ -8,7 +8,8 @@ For each level in ascending order (ENGINE.md §5 step 4):
   its own pairs, so later levels and the final sweep never change what it holds — which is why
   the LP solved here is exactly the conditional bound_k of the quality figures.
 Work is bounded by simplex iteration and node caps (deterministic); the wall-clock deadline only
-stops a runaway solve, and the level then falls back to the greedy rule for what is left.
+stops a runaway solve: a component left without an LP solution is placed by the greedy rule,
+then repaired like the others, and its bound is Lagrangian (pricing.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 from pipeline.engine.allocate.book import Book, value_order
 from pipeline.engine.allocate.components import split
+from pipeline.engine.allocate.greedy import take_in_order
 from pipeline.engine.allocate.lp import solve_component
 from pipeline.engine.allocate.pricing import solve_priced
 from pipeline.engine.allocate.problem import AllocationProblem, LevelProblem, build_level
@@ -106,6 +108,7 @@ def solve_level(
     milp_batches = 0
     lp_seconds = 0.0
     exact: list[np.ndarray] = []  # batches answered by the MILP: pairs chosen
+    unsolved: list[np.ndarray] = []  # batches the safety stop left without an LP solution
     lp_exact = True  # every component's LP proven optimal (else its bound is Lagrangian)
     rounds = 0
     for comp in comps:
@@ -119,8 +122,9 @@ def solve_level(
         stopped = stopped or out.status == "time_limit"
         lp_exact = lp_exact and out.status == "optimal"
         lp_value += out.bound_extra_cents  # 0 when proven optimal: see pricing.py
-        if out.objective_dollars != out.objective_dollars:  # no LP solution at all: trivial bound
+        if out.objective_dollars != out.objective_dollars:  # no LP solution (stopped): greedy takes it
             lp_short[comp.trades] = 0.0
+            unsolved.append(comp.pairs)
             continue
         lp_obj += out.objective_dollars + out.bound_extra_cents / 100.0
         lp_short[comp.trades] = out.shortfall_cents
@@ -138,6 +142,8 @@ def solve_level(
                 exact.append(comp.pairs[mip.x > 0.5])
                 milp_batches += 1
                 x[pos] = 0.0  # this batch is placed from the MILP, not rounded
+    for pairs in unsolved:  # the greedy rule, so that the repair starts from a full book
+        take_in_order(book, value_order(p, pairs), float(p.shortfall_penalty))
     for chosen in exact:
         for pair in value_order(p, chosen).tolist():
             loan, t = int(p.pair_loan[pair]), int(p.pair_trade[pair])

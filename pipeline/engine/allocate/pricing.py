@@ -14,8 +14,8 @@ Whatever the duals (u ≥ 0, w), weak duality bounds the full LP:
     L(u, w) = Σ_loans u + Σ_trades (w·cap if w ≥ 0 else w·need) + Σ_pairs max(0, rc_p)
 (w ≥ −λ where a shortfall column exists). When the safety stop interrupts the rounds, the last
 optimal restricted solution and L of its duals are kept, so the run still has a valid (looser)
-bound; with no optimal round at all, the trivial duals (u = the loan's best positive pair, w = 0)
-still give one.
+bound; with no optimal round at all, L of the sample's trade prices (else w = 0), each loan at
+its best pair, still gives one.
 """
 
 from __future__ import annotations
@@ -171,12 +171,15 @@ def solve_priced(
         in_model[add] = True
 
     if best is None:
+        # no optimal solve: the sample's trade prices (else w = 0) with each loan at its best pair
+        w = np.zeros(len(trades)) if w_est is None else w_est
         u = np.zeros(len(uniq))
-        np.maximum.at(u, inverse, np.maximum(obj, 0.0))
+        np.maximum.at(u, inverse, obj - amount * w[trade_pos])
+        lag = lagrangian_bound(obj, amount, inverse, trade_pos, u, w, cap, need, s_trades, s_cost)
         return LpOutcome(
             x=np.zeros(n_p), shortfall_cents=np.zeros(len(trades)), objective_dollars=float("nan"),
             status=status, iterations=iterations, seconds=time.perf_counter() - start,
-            bound_extra_cents=float(u.sum()) * 100.0, rounds=rounds, columns=int(in_model.sum()),
+            bound_extra_cents=lag * 100.0, rounds=rounds, columns=int(in_model.sum()),
         )
     x, s, primal, y, u = best
     extra = 0.0
