@@ -54,9 +54,7 @@ def test_lagrangian_bound_is_valid_for_any_duals(level):
     s_cost = -p.shortfall_penalty * MONEY_UNIT / 100.0
 
     def bound(w):
-        u = np.zeros(len(uniq))  # the best u for these trade prices: each loan at its best pair
-        np.maximum.at(u, inverse, obj - amount * w[trade_pos])
-        return lagrangian_bound(obj, amount, inverse, trade_pos, u, w, cap, need, s_trades, s_cost)
+        return lagrangian_bound(obj, amount, inverse, len(uniq), trade_pos, w, cap, need, s_trades, s_cost)
 
     assert bound(out.trade_duals) == pytest.approx(full.objective_dollars, abs=1.0)
     rng = np.random.default_rng(3)

@@ -12,7 +12,8 @@ remaining pair enters, so the answer never depends on wall time.
 
 Whatever the duals (u ≥ 0, w), weak duality bounds the full LP:
     L(u, w) = Σ_loans u + Σ_trades (w·cap if w ≥ 0 else w·need) + Σ_pairs max(0, rc_p)
-(w ≥ −λ where a shortfall column exists). When the safety stop interrupts the rounds, the last
+(w ≥ −λ where a shortfall column exists); for given trade prices w the best u is each loan's
+best pair, max(0, max_p obj_p − amount_p·w_t), which leaves every rc_p ≤ 0. When the safety stop interrupts the rounds, the last
 optimal restricted solution and L of its duals are kept, so the run still has a valid (looser)
 bound; with no optimal round at all, L of the sample's trade prices (else w = 0), each loan at
 its best pair, still gives one.
@@ -129,7 +130,7 @@ def solve_priced(
     col_of_pair = np.full(n_p, -1, dtype=np.int64)
     col_of_pair[sel] = n_s + np.arange(len(sel))
     in_model = chosen.copy()
-    best = None  # (x per pair, s per trade in $M, objective, row duals, loan duals) of the last optimal solve
+    best = None  # (x per pair, s per trade in $M, objective, row duals) of the last optimal solve
     status = "optimal"
     iterations = rounds = 0
     converged = False
@@ -155,7 +156,7 @@ def solve_priced(
         s = np.zeros(len(trades))
         s[s_trades] = np.maximum(col[:n_s], 0.0)
         u = _loan_duals(obj, amount, loan_row, trade_row, y, inverse, len(uniq), in_model)
-        best = (x, s, float(info.objective_function_value), y, u)
+        best = (x, s, float(info.objective_function_value), y)
         rc = obj - u[inverse] - amount * y[trade_row]
         enter = ~in_model & (rc > PRICE_TOL)
         if not enter.any():
@@ -171,20 +172,19 @@ def solve_priced(
         in_model[add] = True
 
     if best is None:
-        # no optimal solve: the sample's trade prices (else w = 0) with each loan at its best pair
+        # no optimal solve: the sample's trade prices (else w = 0), each loan at its best pair
         w = np.zeros(len(trades)) if w_est is None else w_est
-        u = np.zeros(len(uniq))
-        np.maximum.at(u, inverse, obj - amount * w[trade_pos])
-        lag = lagrangian_bound(obj, amount, inverse, trade_pos, u, w, cap, need, s_trades, s_cost)
+        lag = lagrangian_bound(obj, amount, inverse, len(uniq), trade_pos, w, cap, need, s_trades, s_cost)
         return LpOutcome(
             x=np.zeros(n_p), shortfall_cents=np.zeros(len(trades)), objective_dollars=float("nan"),
             status=status, iterations=iterations, seconds=time.perf_counter() - start,
             bound_extra_cents=lag * 100.0, rounds=rounds, columns=int(in_model.sum()),
         )
-    x, s, primal, y, u = best
+    x, s, primal, y = best
     extra = 0.0
     if not converged:
-        lag = lagrangian_bound(obj, amount, inverse, trade_pos, u, y[n_loan_rows:], cap, need, s_trades, s_cost)
+        lag = lagrangian_bound(obj, amount, inverse, len(uniq), trade_pos, y[n_loan_rows:], cap, need, s_trades,
+                               s_cost)
         extra = max(lag - primal, 0.0) * 100.0
     return LpOutcome(
         x=x, shortfall_cents=s * MONEY_UNIT, objective_dollars=primal, status=status,
@@ -193,15 +193,16 @@ def solve_priced(
     )
 
 
-def lagrangian_bound(obj, amount, inverse, trade_pos, u, w, cap, need, s_trades, s_cost) -> float:
-    """L(u, w) of the module docstring (dollars; amounts, cap, need in $M; w per $M), an upper
-    bound on the LP for any duals: u is clipped to ≥ 0 and w to ≥ s_cost (= −λ) where a
-    shortfall column exists, which only keeps them feasible."""
-    u = np.maximum(u, 0.0)
+def lagrangian_bound(obj, amount, inverse, n_loans, trade_pos, w, cap, need, s_trades, s_cost) -> float:
+    """L(u, w) of the module docstring (dollars; amounts, cap, need in $M; w per $M): an upper
+    bound on the LP for any trade prices w. w is first clipped to ≥ s_cost (= −λ) where a
+    shortfall column exists (else that column is unbounded); u is then the best for w — each
+    loan's best pair, obj − amount·w, or 0 — which makes every reduced cost ≤ 0."""
     w = np.asarray(w, dtype=np.float64).copy()
     w[s_trades] = np.maximum(w[s_trades], s_cost)
-    rc = obj - u[inverse] - amount * w[trade_pos]
-    return float(u.sum() + np.where(w >= 0, w * cap, w * need).sum() + np.maximum(rc, 0.0).sum())
+    u = np.zeros(n_loans)
+    np.maximum.at(u, inverse, obj - amount * w[trade_pos])
+    return float(u.sum() + np.where(w >= 0, w * cap, w * need).sum())
 
 
 def _loan_duals(obj, amount, loan_row, trade_row, y, inverse, n_loans, in_model) -> np.ndarray:
