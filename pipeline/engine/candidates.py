@@ -77,13 +77,26 @@ def build_pairs(book: Book, in_scope: np.ndarray, trades: list[Trade], options: 
         inst, constraints = book.instruments[key], book.constraints[key]
         cons_of[key] = (len(names), np.array([c.priority for c in constraints], dtype=np.int64))
         names.extend((key[0], key[1], c.name) for c in constraints)
+    # many instruments share product lists, balance caps and constraint rules: test each once
+    filtered: dict[tuple, np.ndarray] = {}
+    claimed: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    def stages(inst, idx: np.ndarray, pass_no: int) -> np.ndarray:
+        sig = (pass_no, inst.products, inst.min_loan_c, inst.max_loan_c)
+        if sig not in filtered:
+            filtered[sig] = instrument_filter(book, inst, idx)
+        return filtered[sig]
+
     # pass 1: pairs, over the loans passing the instrument's tests and one of its constraints
     for key in sorted(by_instrument):
         check_cancelled()
         inst = book.instruments[key]
-        cand = idx_scope[instrument_filter(book, inst, idx_scope) == 2]
-        cons_local = evaluator.constraint_index(book.constraints[key], cand)
-        cand, cons_local = cand[cons_local >= 0], cons_local[cons_local >= 0]
+        sig = (inst.products, inst.min_loan_c, inst.max_loan_c, tuple(c.rules for c in book.constraints[key]))
+        if sig not in claimed:
+            cand = idx_scope[stages(inst, idx_scope, 1) == 2]
+            cons_local = evaluator.constraint_index(book.constraints[key], cand)
+            claimed[sig] = (cand[cons_local >= 0], cons_local[cons_local >= 0])
+        cand, cons_local = claimed[sig]
         if not len(cand):
             continue
         cons_base, prio = cons_of[key]
@@ -117,7 +130,7 @@ def build_pairs(book: Book, in_scope: np.ndarray, trades: list[Trade], options: 
     for key in sorted(by_instrument) if len(lonely) else ():
         check_cancelled()
         inst, t_idx = book.instruments[key], by_instrument[key]
-        stage_i = instrument_filter(book, inst, lonely)
+        stage_i = stages(inst, lonely, 2)
         out = stage_i < 2
         _record_fail(fail, lonely[out], stage_i[out] * n_t + (n_t - 1 - t_idx[0]))
         cand = lonely[~out]
