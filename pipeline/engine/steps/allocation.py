@@ -84,6 +84,9 @@ class Allocation(Step):
                     .values({c: bindparam(f"v_{c}") for c in FILL_COLUMNS}))
             conn.execute(stmt, [{"r_id": ctx.run_id, "t_id": f["trade_id"], **{f"v_{c}": f[c] for c in FILL_COLUMNS}}
                                 for f in fills])
+        guide, kicked = output.rows[S.powerfill_guide].columns, output.rows[S.kickout_guide].columns
+        handoff.keep(ctx.run_id, "placements", (dict(zip(guide["loan_id"], guide["trade_id"])),
+                                                dict(zip(kicked["loan_id"], kicked["reason"]))))
 
 
 def _scope_and_candidates(conn: Connection, run_id: str, trade_ids: list[str]) -> tuple[LoanScope, CandidateArrays]:

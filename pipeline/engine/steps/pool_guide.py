@@ -40,10 +40,12 @@ class PoolGuide(Step):
             scope = handoff.take(ctx.run_id, "scope")
             if scope is None:  # a resumed run: read back what step 3 wrote
                 scope = read_scope(conn, ctx.run_id)
-            g = S.powerfill_guide.c
-            allocated = dict(conn.execute(select(g.loan_id, g.trade_id).where(g.run_id == ctx.run_id)).all())
-            k = S.kickout_guide.c
-            kicked = dict(conn.execute(select(k.loan_id, k.reason).where(k.run_id == ctx.run_id)).all())
+            placements = handoff.take(ctx.run_id, "placements")
+            if placements is None:
+                g, k = S.powerfill_guide.c, S.kickout_guide.c
+                placements = (dict(conn.execute(select(g.loan_id, g.trade_id).where(g.run_id == ctx.run_id)).all()),
+                              dict(conn.execute(select(k.loan_id, k.reason).where(k.run_id == ctx.run_id)).all()))
+            allocated, kicked = placements  # loan -> trade, loan -> kickout reason
             book = Book(conn, ctx.tenant_id)
             pools, locked_pools = book.pools, book.locked_pools
             trades = {t.trade_id: t for t in book.trades}
