@@ -29,7 +29,9 @@ from sqlalchemy.engine import Connection
 from pipeline.db.errors import classify
 
 CHUNK = 20_000          # rows converted at once: bounds the flat parameter lists
-ROWS_PER_STATEMENT = 100  # SQLite multi-row VALUES; also kept under the driver's variable limit
+# SQLite rows per multi-row VALUES, kept under the driver's variable limit (measured, 616K rows:
+# 20 rows 2.98 s, 100 rows 2.74 s, 200 rows 2.63 s of CPU)
+ROWS_PER_STATEMENT = 200
 BIG_INSERT = 50_000     # SQLite: from this many rows, the insert runs with a larger page cache
 BIG_CACHE_KIB = -131_072  # negative = KiB (128 MiB), released when the insert ends
 
