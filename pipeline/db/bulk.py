@@ -6,8 +6,9 @@ SQLAlchemy's executemany converts every bound value in Python; at 100K loans the
   step per ~100 rows instead of per row). A NUMERIC is bound as the float nearest the exact decimal
   (what SQLAlchemy's own Numeric binding does on SQLite), a DATE as its ISO text (SQLAlchemy's
   SQLite storage form), a BOOLEAN as 0/1;
-- PostgreSQL (psycopg 3): `COPY … FROM STDIN`; exact numbers as their decimal text;
-- anything else: SQLAlchemy's executemany in chunks, numbers as Decimals.
+- PostgreSQL (psycopg 3): `COPY … FROM STDIN` in text format, built column-wise
+  (`pipeline.db.copy_text`); exact numbers as their decimal text;
+- anything else (SQL Server): the driver's executemany of tuples in chunks, numbers as Decimals.
 
 A column is a list of Python values (None, str, int, bool, Decimal, date), or `Scaled(array,
 places)` for exact integers in 10**-places units (numpy int64) — written without a Decimal per
@@ -26,6 +27,7 @@ import numpy as np
 from sqlalchemy import Boolean, Date, Numeric, Table
 from sqlalchemy.engine import Connection
 
+from pipeline.db.copy_text import copy_lines, decimal_text, value_text
 from pipeline.db.errors import classify
 
 CHUNK = 20_000          # rows converted at once: bounds the flat parameter lists
@@ -100,17 +102,6 @@ def pick(values: Sequence[Any], index: np.ndarray) -> list:
     return table[index].tolist()
 
 
-def decimal_text(units: np.ndarray, places: int) -> list[str]:
-    """'-12.34'-style text of exact integers in 10**-places units (no float on the way)."""
-    scale = 10**places
-    a = np.abs(units)
-    whole, frac = (a // scale).tolist(), (a % scale).tolist()
-    sign = np.where(units < 0, "-", "").tolist()
-    if places == 0:
-        return [f"{s}{w}" for s, w in zip(sign, whole)]
-    return [f"{s}{w}.{f:0{places}d}" for s, w, f in zip(sign, whole, frac)]
-
-
 # --- SQLite --------------------------------------------------------------------------------------
 
 def _sqlite_values(column, col: Column, a: int, b: int) -> list:
@@ -173,23 +164,23 @@ def _copy_postgresql(conn: Connection, table: Table, n: int, names: list[str], c
         with cursor.copy(f"COPY {_quoted(conn, table, names)} FROM STDIN") as copy:
             for a in range(0, n, CHUNK):
                 b = min(a + CHUNK, n)
-                cols = []
+                fields = []
                 for name in names:
                     col = columns[name]
                     if isinstance(col, Scaled):
-                        cols.append(decimal_text(col.units[a:b], col.places))
+                        fields.append(decimal_text(col.units[a:b], col.places))
                     else:
-                        part = col[a:b]
-                        cols.append(np.asarray(part).tolist() if len(part) and isinstance(part[0], np.generic) else part)
-                for row in zip(*cols):
-                    copy.write_row(row)
+                        fields.append(value_text(table.c[name], col[a:b]))
+                copy.write(copy_lines(fields))
     finally:
         cursor.close()
 
 
-# --- anything else -------------------------------------------------------------------------------
+# --- anything else (SQL Server: pyodbc, fast_executemany set by the engine) ------------------------
 
 def _generic(conn: Connection, table: Table, n: int, names: list[str], columns: dict[str, Column]) -> None:
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {_quoted(conn, table, names)} VALUES ({', '.join([mark] * len(names))})"
     for a in range(0, n, CHUNK):
         b = min(a + CHUNK, n)
         cols = []
@@ -200,7 +191,7 @@ def _generic(conn: Connection, table: Table, n: int, names: list[str], columns: 
             else:
                 part = col[a:b]
                 cols.append(np.asarray(part).tolist() if len(part) and isinstance(part[0], np.generic) else list(part))
-        conn.execute(table.insert(), [dict(zip(names, row)) for row in zip(*cols)])
+        conn.exec_driver_sql(sql, list(zip(*cols)))
 
 
 def _literal(text: str) -> str:

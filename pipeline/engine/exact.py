@@ -42,13 +42,19 @@ def scaled(value: Decimal | int | float | str | None, places: int) -> int | None
 
 
 def scaled_array(values: list, places: int) -> np.ndarray:
-    """`scaled` over a column (nulls become 0; callers keep their own null mask)."""
+    """`scaled` over a column read from a NUMERIC of scale ≤ `places` (nulls become 0; callers
+    keep their own null mask)."""
     if not values:
         return np.zeros(0, dtype=np.int64)
     sample = next((v for v in values if v is not None), None)
     if sample is None or isinstance(sample, (float, int)):
         arr = np.array([0.0 if v is None else v for v in values], dtype=np.float64)
         return np.rint(arr * 10**places).astype(np.int64)
+    # Decimals of a NUMERIC column (PostgreSQL, at most `places` decimals): through the nearest
+    # float, exact while |units| < 2**50 (the two roundings stay under half a unit); else one by one
+    arr = np.rint(np.array([0.0 if v is None else float(v) for v in values], dtype=np.float64) * 10**places)
+    if len(arr) and np.abs(arr).max() < 2**50:
+        return arr.astype(np.int64)
     return np.array([scaled(v, places) or 0 for v in values], dtype=np.int64)
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from pipeline.db import bulk
 from pipeline.db import schema as S
-from pipeline.db.bulk import ColumnRows, Scaled, decimal_text, insert_columns, insert_dicts
+from pipeline.db.bulk import ColumnRows, Scaled, insert_columns, insert_dicts
+from pipeline.db.copy_text import decimal_text
 
 
 def test_decimal_text_is_exact():
@@ -63,7 +64,7 @@ def test_dict_rows_with_nulls_and_dates(db):
     rows = [{"loan_id": "A", "scope": "Closed", "loan_amount": Decimal("1.05"), "note_rate": Decimal("6.125"),
              "available_date": date(2026, 11, 2), "pool_locked": False, "candidate_count": 2},
             {"loan_id": "B", "scope": "Pinned", "loan_amount": Decimal("0.00"), "note_rate": Decimal("-0.000001"),
-             "available_date": None, "pool_locked": True, "candidate_count": 0, "fail_reason": "PRODUCT"}]
+             "available_date": None, "pool_locked": True, "candidate_count": 0, "fail_reason": "a\tb\\c\nd\re"}]
     with db.begin() as conn:
         insert_dicts(conn, S.loan_scope, rows, run_id=run_id, tenant_id="o'hare")  # a constant needing quotes
     c = S.loan_scope.c
@@ -76,5 +77,5 @@ def test_dict_rows_with_nulls_and_dates(db):
         {"loan_id": "A", "loan_amount": Decimal("1.05"), "note_rate": Decimal("6.125"), "available_date": date(2026, 11, 2),
          "pool_locked": False, "fail_reason": None, "current_pool_name": None},
         {"loan_id": "B", "loan_amount": Decimal("0.00"), "note_rate": Decimal("-0.000001"), "available_date": None,
-         "pool_locked": True, "fail_reason": "PRODUCT", "current_pool_name": None},
+         "pool_locked": True, "fail_reason": "a\tb\\c\nd\re", "current_pool_name": None},
     ]
