@@ -4,7 +4,7 @@
 case). Order of work:
 1. read and validate every uploaded file on its own (types, required fields, ranges, duplicates);
 2. open the transaction, check references against the uploads and the tenant's stored rows;
-3. DELETE the tenant's rows of each uploaded kind and bulk-insert the new ones (`bulk.py`), in load order.
+3. DELETE the tenant's rows of each uploaded kind and bulk-insert the new ones (`pipeline.db.bulk`, the one bulk insert), in load order.
 Any error in 1 or 2 raises `InputValidationError` before a row changes (2 rolls back).
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from pipeline.db.errors import with_retry
 from pipeline.db.locks import lock_tenant_inputs
-from pipeline.inputs.bulk import insert_rows
+from pipeline.db.bulk import insert_dicts
 from pipeline.inputs.errors import ErrorList
 from pipeline.inputs.kinds import KINDS, get_kind
 from pipeline.inputs.readers import read_rows
@@ -81,4 +81,4 @@ def _replace(conn: Connection, tenant_id: str, upload: ParsedKind) -> None:
     conn.execute(delete(table).where(table.c.tenant_id == tenant_id))
     for record in upload.records:
         record["tenant_id"] = tenant_id
-    insert_rows(conn, table, upload.records)
+    insert_dicts(conn, table, upload.records)
