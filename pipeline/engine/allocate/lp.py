@@ -74,6 +74,16 @@ def highspy_version() -> str:
     return str(new_highs().version())
 
 
+def pair_columns(problem: AllocationProblem, pairs: np.ndarray, trades: np.ndarray):
+    """The model's per-pair columns: loan index, position of its trade in `trades`, amount in $M,
+    objective in dollars (one place, so every LP of the package is stated in the same units)."""
+    loan = problem.pair_loan[pairs].astype(np.int64)
+    trade_pos = np.searchsorted(trades, problem.pair_trade[pairs])
+    amount = problem.loan_amount_cents[loan].astype(np.float64) / MONEY_UNIT
+    obj = problem.pair_objective_cents[pairs].astype(np.float64) / 100.0
+    return loan, trade_pos, amount, obj
+
+
 def solve_component(
     problem: AllocationProblem,
     lvl: LevelProblem,
@@ -90,10 +100,7 @@ def solve_component(
     start = time.perf_counter()
     n_p = len(pairs)
     lam = float(problem.shortfall_penalty)
-    loan = problem.pair_loan[pairs].astype(np.int64)
-    trade_pos = np.searchsorted(trades, problem.pair_trade[pairs])
-    amount = problem.loan_amount_cents[loan].astype(np.float64) / MONEY_UNIT
-    obj = problem.pair_objective_cents[pairs].astype(np.float64) / 100.0
+    loan, trade_pos, amount, obj = pair_columns(problem, pairs, trades)
 
     # loan rows only where a loan has a choice; single-pair loans are bounded by x ≤ 1 alone
     uniq, inverse, counts = np.unique(loan, return_inverse=True, return_counts=True)

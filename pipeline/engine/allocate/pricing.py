@@ -26,7 +26,7 @@ import time
 import highspy
 import numpy as np
 
-from pipeline.engine.allocate.lp import MONEY_UNIT, SEED, LpOutcome, _status_name, new_highs
+from pipeline.engine.allocate.lp import MONEY_UNIT, SEED, LpOutcome, _status_name, new_highs, pair_columns
 from pipeline.engine.allocate.problem import AllocationProblem, LevelProblem
 
 INITIAL_PER_LOAN = 3
@@ -62,10 +62,7 @@ def solve_priced(
     deadline = time.monotonic() + max(float(time_limit_s), 0.01)
     n_p = len(pairs)
     lam = float(problem.shortfall_penalty)
-    loan = problem.pair_loan[pairs].astype(np.int64)
-    trade_pos = np.searchsorted(trades, problem.pair_trade[pairs])
-    amount = problem.loan_amount_cents[loan].astype(np.float64) / MONEY_UNIT
-    obj = problem.pair_objective_cents[pairs].astype(np.float64) / 100.0
+    loan, trade_pos, amount, obj = pair_columns(problem, pairs, trades)
 
     uniq, inverse, counts = np.unique(loan, return_inverse=True, return_counts=True)
     has_row = counts > 1
