@@ -187,17 +187,22 @@ def parse_date(raw: Any) -> date | None:
     raise CellError(f"not a date (YYYY-MM-DD): {_show(raw)}")
 
 
-def date_cell(*, required: bool = False) -> Parser:
+def _required(parse_optional: Parser, required: bool) -> Parser:
+    """`parse_optional` as is, or wrapped so that an empty cell is an error."""
     if not required:
-        return parse_date
+        return parse_optional
 
-    def parse(raw: Any) -> date:
-        value = parse_date(raw)
+    def parse(raw: Any) -> Any:
+        value = parse_optional(raw)
         if value is None:
             raise CellError(REQUIRED)
         return value
 
     return parse
+
+
+def date_cell(*, required: bool = False) -> Parser:
+    return _required(parse_date, required)
 
 
 def parse_bool(raw: Any) -> bool | None:
@@ -213,16 +218,7 @@ def parse_bool(raw: Any) -> bool | None:
 
 
 def bool_cell(*, required: bool = False) -> Parser:
-    if not required:
-        return parse_bool
-
-    def parse(raw: Any) -> bool:
-        value = parse_bool(raw)
-        if value is None:
-            raise CellError(REQUIRED)
-        return value
-
-    return parse
+    return _required(parse_bool, required)
 
 
 def text_cell(*, required: bool = False) -> Parser:
