@@ -5,7 +5,6 @@ app's real poison function then fails the run; a timer fires on its NCRONTAB sch
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import azure.functions as func
@@ -17,21 +16,12 @@ from pipeline.runs.store import get_run_view
 from pipeline.runs.submit import submit_run
 from pipeline.statuses import Trigger
 from tests.e2e.conftest import local_host
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.azurite
 
 HOST_JSON = Path(__file__).resolve().parents[2] / "host.json"
 MAX_DEQUEUE = 3
-
-
-def wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def flaky_app(deliveries: list[int]) -> func.FunctionApp:
@@ -56,12 +46,13 @@ def test_failing_worker_is_retried_then_poisoned_and_the_run_fails(tmp_path, azu
         assert host.host.config.queues.visibility_timeout == 1 and host.host.config.queues.max_dequeue_count == MAX_DEQUEUE
         run_id = submit_run(host.engine, "demo", {}, trigger=Trigger.HTTP, requested_by="test").run.run_id
         run = wait_for(lambda: (r := get_run_view(host.engine, "demo", run_id)).status.value == "Failed" and r,
-                       what="the poison function to fail the run")
+                       timeout=60, what="the poison function to fail the run")
         assert deliveries == [1, 2, 3]  # each redelivery after the visibility timeout, then no more
         assert run.failure_message.startswith("gave up after")
         main = QueueClient.from_connection_string(host.connection, host.queue)
         poison = QueueClient.from_connection_string(host.connection, host.queue + "-poison")
         wait_for(lambda: not list(main.peek_messages(max_messages=32)) and not list(poison.peek_messages(max_messages=32)),
+                 timeout=60,
                  what="both queues to drain (the poison message is deleted once handled)")
 
 

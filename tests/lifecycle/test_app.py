@@ -9,7 +9,6 @@ import logging
 from pathlib import Path
 
 import azure.functions as func
-import pytest
 
 from pipeline.api import ApiRequest, http_endpoint
 from pipeline.db.errors import TransientDatabaseError

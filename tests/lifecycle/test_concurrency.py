@@ -12,7 +12,8 @@ from sqlalchemy.engine import make_url
 
 from pipeline.db.errors import TransientDatabaseError
 from tests.lifecycle import fakes
-from tests.lifecycle.conftest import run_row, wait_for
+from tests.lifecycle.conftest import run_row
+from tests.polling import wait_for
 from tests.lifecycle.test_run_routes import submit
 
 pytestmark = [pytest.mark.azurite, pytest.mark.postgres,

@@ -19,7 +19,8 @@ from pipeline.engine.runner import default_steps
 from pipeline.run_export import table_csv
 from pipeline.runs.config import LifecycleConfig, override_config
 from tests.lifecycle import killer
-from tests.lifecycle.conftest import run_row, timer_request, wait_for
+from tests.lifecycle.conftest import run_row, timer_request
+from tests.polling import wait_for
 from tests.lifecycle.test_run_routes import submit
 
 pytestmark = [pytest.mark.azurite, pytest.mark.slow]

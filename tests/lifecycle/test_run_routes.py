@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.statuses import RunStatus
 from tests.lifecycle.conftest import http, run_row
 
 pytestmark = pytest.mark.azurite

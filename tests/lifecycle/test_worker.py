@@ -13,13 +13,14 @@ from sqlalchemy import func as sa_func
 from sqlalchemy import select
 
 from pipeline.db.engine import get_engine
-from pipeline.db.schema import kickout_guide, powerfill_log, run_history, run_step, trade_cblock_base
+from pipeline.db.schema import kickout_guide, powerfill_log, run_step, trade_cblock_base
 from pipeline.db.errors import TransientDatabaseError
 from pipeline.engine.runner import utcnow
 from pipeline.runs.lease import claim_lease
 from pipeline.runs.queue import RunMessage
 from tests.lifecycle import fakes
-from tests.lifecycle.conftest import http, queue_message, run_row, wait_for
+from tests.lifecycle.conftest import http, queue_message, run_row
+from tests.polling import wait_for
 from tests.lifecycle.test_run_routes import cancel, submit
 
 pytestmark = pytest.mark.azurite
