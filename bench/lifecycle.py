@@ -21,7 +21,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -194,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {results[name]}", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\n| measurement | n | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|")
+    print("\n| measurement | n | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|")
     for name, r in results.items():
         print(f"| {name} | {r['n']} | {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} |")
     return 0

@@ -12,7 +12,6 @@ Instruments come in three groups:
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 

@@ -121,7 +121,7 @@ def render_report(run: RunInfo, data: dict[str, list[dict]]) -> str:
     shown = guide[:GUIDE_ROWS_SHOWN]
     parts.append(f"<h2>Guide (first {len(shown)} of {len(guide)} allocations)</h2>"
                  + table(list(REPORTS["guide"].columns), shown))
-    parts.append(f"<h2>Run log</h2>" + table(list(REPORTS["log"].columns), log[:LOG_ROWS_SHOWN]))
+    parts.append("<h2>Run log</h2>" + table(list(REPORTS["log"].columns), log[:LOG_ROWS_SHOWN]))
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -14,7 +14,6 @@ from openapi_spec_validator import validate
 
 from pipeline.inputs import KINDS
 from pipeline.reports import REPORT_NAMES
-from pipeline.statuses import RunStatus
 from tests.e2e.conftest import MAX_BODY, OTHER_KEY, generate_inputs, local_host
 from tests.reports.fabricate import insert_run
 
